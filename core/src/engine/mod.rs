@@ -1,0 +1,98 @@
+//! The scan engine: everything stateful or timed.
+//!
+//! The engine owns target order, pacing, the in-flight table, RTT estimation and timeouts,
+//! retransmission, reply matching, deduplication and the transport. Techniques only classify;
+//! reporters only receive [`EngineEvent`]s. The engine never prints and never names a technique:
+//! it dispatches on [`ProbeMethod`](crate::technique::ProbeMethod) alone.
+
+mod connect;
+mod limits;
+
+pub use limits::raise_fd_limit;
+
+use crate::ports::PortSet;
+use crate::result::HostResult;
+use crate::target::TargetSet;
+use crate::technique::{ProbeMethod, ScanTechnique};
+use crate::timing::Timing;
+use std::sync::Arc;
+use thiserror::Error;
+use tokio::sync::{mpsc, watch};
+
+/// One technique and the ports it scans on every host.
+#[derive(Debug, Clone)]
+pub struct ScanUnit {
+    /// The technique.
+    pub technique: Arc<dyn ScanTechnique>,
+    /// Its ports.
+    pub ports: PortSet,
+}
+
+/// Everything the engine needs for one scan; immutable while it runs.
+#[derive(Debug, Clone)]
+pub struct ScanJob {
+    /// Hosts.
+    pub targets: TargetSet,
+    /// Techniques with their ports.
+    pub units: Vec<ScanUnit>,
+    /// Timing.
+    pub timing: Timing,
+}
+
+/// What the engine tells the outside world while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A host is final (or partial, when the scan was stopped).
+    HostDone(HostResult),
+    /// Progress: ports decided so far and in all, when known.
+    Progress {
+        /// Ports decided.
+        done: u64,
+        /// Ports in the whole scan, if the host count is known.
+        total: Option<u64>,
+    },
+    /// Something the user should know that is not an error (e.g. local resource limits hit).
+    Notice(String),
+}
+
+/// Totals of a finished engine run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EngineStats {
+    /// Hosts started.
+    pub hosts: u64,
+    /// Probes sent, retransmissions included.
+    pub probes_sent: u64,
+    /// Retransmissions.
+    pub retransmissions: u64,
+    /// The scan was stopped before the end.
+    pub interrupted: bool,
+}
+
+/// Why the engine could not run.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    /// No technique was given.
+    #[error("no technique to run")]
+    NoTechnique,
+    /// A technique needs a transport this build cannot provide.
+    #[error("technique `{0}` needs raw packets, which this engine does not provide yet; use -sT (connect)")]
+    RawUnavailable(&'static str),
+}
+
+/// Runs a scan to the end, or until `stop` turns true. Events go to `events`; a closed receiver
+/// is not an error (the scan just runs silently).
+pub async fn run(
+    job: &ScanJob,
+    events: &mpsc::UnboundedSender<EngineEvent>,
+    stop: watch::Receiver<bool>,
+) -> Result<EngineStats, EngineError> {
+    if job.units.is_empty() {
+        return Err(EngineError::NoTechnique);
+    }
+    for unit in &job.units {
+        if let ProbeMethod::Raw(_) = unit.technique.probe() {
+            return Err(EngineError::RawUnavailable(unit.technique.name()));
+        }
+    }
+    Ok(connect::ConnectDriver::new(job, events, stop).run().await)
+}

@@ -1,0 +1,177 @@
+//! The plugin registry.
+//!
+//! Technique and reporter crates register `const` descriptors with [`inventory::submit!`]; the
+//! binary looks them up by name at run time. Registration happens at link time, so a plugin crate
+//! must be linked: the binary and every integration test name each plugin crate
+//! (`use scanfw_techniques as _;`). Names must be unique: [`techniques`] and [`reporters`] reject
+//! duplicates, which the binary checks at start-up.
+
+use crate::reporter::{ReportOptions, Reporter};
+use crate::technique::ScanTechnique;
+use std::fmt;
+use std::io::Write;
+use thiserror::Error;
+
+/// A technique plugin's registration.
+pub struct TechniqueDescriptor {
+    /// Registry name used by `-s NAME` and profiles.
+    pub name: &'static str,
+    /// nmap's `-sX` letter for this technique, if it has one.
+    pub nmap_letter: Option<char>,
+    /// One-line summary for `--list-techniques`.
+    pub summary: &'static str,
+    /// Whether it needs raw-socket privileges (CAP_NET_RAW).
+    pub needs_privilege: bool,
+    /// Creates the technique.
+    pub constructor: fn() -> Box<dyn ScanTechnique>,
+}
+
+/// A reporter plugin's registration.
+pub struct ReporterDescriptor {
+    /// Registry name used by `-o NAME[=PATH]` and profiles.
+    pub name: &'static str,
+    /// nmap's `-oX` letter for this format, if it has one.
+    pub nmap_letter: Option<char>,
+    /// One-line summary for `--list-reporters`.
+    pub summary: &'static str,
+    /// Creates the reporter writing to `out`.
+    pub constructor: fn(ReportOptions, Box<dyn Write + Send>) -> Box<dyn Reporter>,
+}
+
+inventory::collect!(TechniqueDescriptor);
+inventory::collect!(ReporterDescriptor);
+
+impl fmt::Debug for TechniqueDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TechniqueDescriptor")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for ReporterDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReporterDescriptor")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registry problem.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum RegistryError {
+    /// Two plugins registered the same name.
+    #[error("two {kind} plugins are registered as `{name}`: rename one of them")]
+    Duplicate {
+        /// `technique` or `reporter`.
+        kind: &'static str,
+        /// The name.
+        name: &'static str,
+    },
+    /// No plugin of that name.
+    #[error("unknown {kind} `{name}`; available: {available}")]
+    Unknown {
+        /// `technique` or `reporter`.
+        kind: &'static str,
+        /// The name asked for.
+        name: String,
+        /// The registered names.
+        available: String,
+    },
+}
+
+fn sorted<T>(
+    items: Vec<&'static T>,
+    name: fn(&T) -> &'static str,
+    kind: &'static str,
+) -> Result<Vec<&'static T>, RegistryError> {
+    let mut items = items;
+    items.sort_by_key(|d| name(d));
+    for pair in items.windows(2) {
+        if name(pair[0]) == name(pair[1]) {
+            return Err(RegistryError::Duplicate {
+                kind,
+                name: name(pair[0]),
+            });
+        }
+    }
+    Ok(items)
+}
+
+/// Every linked technique, sorted by name; an error if two share a name.
+pub fn techniques() -> Result<Vec<&'static TechniqueDescriptor>, RegistryError> {
+    sorted(
+        inventory::iter::<TechniqueDescriptor>.into_iter().collect(),
+        |d| d.name,
+        "technique",
+    )
+}
+
+/// Every linked reporter, sorted by name; an error if two share a name.
+pub fn reporters() -> Result<Vec<&'static ReporterDescriptor>, RegistryError> {
+    sorted(
+        inventory::iter::<ReporterDescriptor>.into_iter().collect(),
+        |d| d.name,
+        "reporter",
+    )
+}
+
+/// The technique called `name`, or the one with nmap letter `name` when it is one character.
+pub fn technique(name: &str) -> Result<&'static TechniqueDescriptor, RegistryError> {
+    find(
+        techniques()?,
+        name,
+        |d| (d.name, d.nmap_letter),
+        "technique",
+    )
+}
+
+/// The reporter called `name`, or the one with nmap letter `name` when it is one character.
+pub fn reporter(name: &str) -> Result<&'static ReporterDescriptor, RegistryError> {
+    find(reporters()?, name, |d| (d.name, d.nmap_letter), "reporter")
+}
+
+fn find<T>(
+    all: Vec<&'static T>,
+    name: &str,
+    key: fn(&T) -> (&'static str, Option<char>),
+    kind: &'static str,
+) -> Result<&'static T, RegistryError> {
+    let letter = if name.chars().count() == 1 {
+        name.chars().next()
+    } else {
+        None
+    };
+    let found = all.iter().copied().find(|d| {
+        let (n, l) = key(d);
+        n.eq_ignore_ascii_case(name) || (letter.is_some() && l == letter)
+    });
+    found.ok_or_else(|| RegistryError::Unknown {
+        kind,
+        name: name.to_string(),
+        available: all.iter().map(|d| key(d).0).collect::<Vec<_>>().join(", "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct D(&'static str);
+
+    #[test]
+    fn duplicates_are_rejected_and_order_is_by_name() {
+        static A: D = D("b");
+        static B: D = D("a");
+        static C: D = D("b");
+        let ok = sorted(vec![&A, &B], |d| d.0, "technique").expect("unique");
+        assert_eq!(ok.iter().map(|d| d.0).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            sorted(vec![&A, &B, &C], |d| d.0, "technique").err(),
+            Some(RegistryError::Duplicate {
+                kind: "technique",
+                name: "b"
+            })
+        );
+    }
+}

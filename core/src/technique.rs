@@ -1,0 +1,144 @@
+//! The technique plugin contract.
+//!
+//! A technique is pure logic: it says which probe to send and what a reply means. It owns no
+//! sockets, clocks, retries or rate limits; the [`engine`](crate::engine) does all of that and is
+//! the same for every technique. Two probe methods exist:
+//!
+//! * [`ConnectProbe`]: the engine opens a TCP connection with the operating system's `connect()`
+//!   (no privileges needed) and hands the outcome to the technique to classify.
+//! * [`RawProbe`]: the engine gives the technique a buffer and the addresses, ports and keyed
+//!   cookie of a probe; the technique writes the transport header and payload. For every packet
+//!   that arrives, the technique recognises its own replies (including ICMP errors quoting its
+//!   probes), reports the flow and the cookie it echoes, and classifies it. The engine verifies
+//!   the cookie, so a forged or stale reply never changes a port.
+//!
+//! In both cases [`ScanTechnique::on_silence`] says what no reply after every retry means.
+
+use crate::ports::Protocol;
+use crate::state::{PortState, Verdict};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use thiserror::Error;
+
+/// A port-scan technique (connect, SYN, UDP, FIN, ...).
+///
+/// Contract:
+/// * all methods are pure and cheap; they may be called from several threads at once;
+/// * `name` is the registry name, `scan_type` nmap's `<scaninfo type>` value;
+/// * a technique never returns a verdict for a packet or outcome it does not understand: it
+///   returns `None`, and the engine treats that as no information.
+pub trait ScanTechnique: Send + Sync + fmt::Debug {
+    /// Registry name (`connect`, `syn`, ...).
+    fn name(&self) -> &'static str;
+    /// The transport protocol whose ports it scans.
+    fn protocol(&self) -> Protocol;
+    /// nmap's scan type name for `<scaninfo type=..>`.
+    fn scan_type(&self) -> &'static str;
+    /// The verdict for a port that never answered, after every retry (reason `no-response`).
+    fn on_silence(&self) -> Verdict;
+    /// How probes are sent and replies classified.
+    fn probe(&self) -> ProbeMethod<'_>;
+    /// Whether silence means the port may be open (UDP, FIN, NULL, Xmas, Maimon).
+    fn silence_is_open(&self) -> bool {
+        self.on_silence().state == PortState::OpenFiltered
+    }
+}
+
+/// How a technique probes.
+#[derive(Clone, Copy)]
+pub enum ProbeMethod<'a> {
+    /// Through the operating system's `connect()`.
+    Connect(&'a dyn ConnectProbe),
+    /// Through raw packets the technique builds and parses.
+    Raw(&'a dyn RawProbe),
+}
+
+impl fmt::Debug for ProbeMethod<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProbeMethod::Connect(_) => "Connect",
+            ProbeMethod::Raw(_) => "Raw",
+        })
+    }
+}
+
+/// What a `connect()` attempt ended with, before any timeout (timeouts are the engine's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectOutcome {
+    /// The three-way handshake completed.
+    Established,
+    /// `connect()` failed with this `errno` value.
+    Failed(i32),
+}
+
+/// Classifies `connect()` outcomes.
+///
+/// The engine never passes resource errors it handles itself (`EMFILE`, `ENFILE`, `ENOBUFS`,
+/// `EADDRNOTAVAIL`, `EAGAIN`): those are back-pressure, not information about the port.
+pub trait ConnectProbe: Send + Sync {
+    /// The verdict for an outcome, or `None` when it says nothing about the port.
+    fn classify(&self, outcome: ConnectOutcome) -> Option<Verdict>;
+}
+
+/// Addresses and cookie of one raw probe, chosen by the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeContext {
+    /// Local address and source port of the probe.
+    pub src: SocketAddr,
+    /// Target address and port.
+    pub dst: SocketAddr,
+    /// Keyed cookie that a reply must echo (e.g. as TCP sequence number); it encodes the try.
+    pub cookie: u32,
+}
+
+/// One received packet, as the engine hands it to a raw technique.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplyContext<'a> {
+    /// Source address of the packet (the target, or a router for ICMP errors).
+    pub from: IpAddr,
+    /// Destination address (one of ours).
+    pub to: IpAddr,
+    /// TTL or hop limit of the packet.
+    pub ttl: u8,
+    /// IP protocol number of the payload (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).
+    pub ip_protocol: u8,
+    /// The IP payload: the transport header and what follows. Untrusted: any length, any bytes.
+    pub payload: &'a [u8],
+}
+
+/// A reply a raw technique recognised as answering one of its probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawMatch {
+    /// The probe's target address and port.
+    pub target: SocketAddr,
+    /// The probe's source port.
+    pub local_port: u16,
+    /// The cookie value the reply carries, for the engine to verify.
+    pub echoed_cookie: u32,
+    /// What the reply means.
+    pub verdict: Verdict,
+}
+
+/// Why a raw probe could not be built.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ProbeBuildError {
+    /// The buffer given is too small.
+    #[error("probe buffer too small: need {0} bytes")]
+    BufferTooSmall(usize),
+    /// Source and destination families differ.
+    #[error("source and destination address families differ")]
+    FamilyMismatch,
+}
+
+/// Builds raw probes and recognises their replies. Pure logic over bytes.
+pub trait RawProbe: Send + Sync {
+    /// IP protocol number of the probes (6 for TCP, 17 for UDP).
+    fn ip_protocol(&self) -> u8;
+    /// Writes the transport header and payload of a probe into `buf` (the engine adds the IP
+    /// header) and returns its length. Checksums are the technique's, over the pseudo-header of
+    /// `ctx.src` and `ctx.dst`.
+    fn build(&self, ctx: &ProbeContext, buf: &mut [u8]) -> Result<usize, ProbeBuildError>;
+    /// Recognises and classifies a received packet; `None` for anything not a reply to this
+    /// technique's probes. Must not panic on any input.
+    fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch>;
+}

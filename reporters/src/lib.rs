@@ -1,0 +1,3 @@
+//! # scanfw-reporters
+//!
+//! Reporter plugins: `table` (nmap-like normal output), `json` and `xml` (nmap-compatible).
