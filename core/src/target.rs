@@ -101,7 +101,7 @@ impl Item {
         }
     }
 
-    fn iter(&self) -> Box<dyn Iterator<Item = Target> + '_> {
+    fn iter(&self) -> Box<dyn Iterator<Item = Target> + Send + '_> {
         match self {
             Item::Net(net, name) => Box::new(net_addrs(*net).map(move |addr| Target {
                 addr,
@@ -129,7 +129,7 @@ impl Item {
 }
 
 /// Every address of a block, network and broadcast included.
-fn net_addrs(net: IpNet) -> Box<dyn Iterator<Item = IpAddr>> {
+fn net_addrs(net: IpNet) -> Box<dyn Iterator<Item = IpAddr> + Send> {
     match net {
         IpNet::V4(n) => {
             let start = u32::from(n.network());
@@ -171,7 +171,7 @@ impl TargetSet {
     }
 
     /// Hosts to scan, in the order given, exclusions removed.
-    pub fn iter(&self) -> impl Iterator<Item = Target> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Target> + Send + '_ {
         self.include
             .iter()
             .flat_map(Item::iter)

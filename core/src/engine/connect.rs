@@ -111,7 +111,7 @@ pub(super) struct ConnectDriver<'a> {
     probes: Vec<&'a dyn ConnectProbe>,
     events: &'a mpsc::UnboundedSender<EngineEvent>,
     stop: watch::Receiver<bool>,
-    targets: Box<dyn Iterator<Item = Target> + 'a>,
+    targets: Box<dyn Iterator<Item = Target> + Send + 'a>,
     targets_left: bool,
     hosts: HashMap<u64, HostState>,
     order: VecDeque<u64>,
@@ -243,9 +243,7 @@ impl<'a> ConnectDriver<'a> {
             if let Some(at) = self.pacer.ready_at(now) {
                 return Some(at);
             }
-            let Some(probe) = self.next_probe() else {
-                return None;
-            };
+            let probe = self.next_probe()?;
             self.send(probe, now);
         }
     }

@@ -1,0 +1,125 @@
+//! One source of settings, and the merge of two sources.
+
+use crate::output::OutputSpec;
+use scanfw_core::PortSpec;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings from one source (built-in defaults, a profile, the command line). `None` means "not
+/// set here". Merge layers with [`Layer::over`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Layer {
+    /// Targets (addresses, blocks, ranges, names). Grouped with `target_files`.
+    pub targets: Option<Vec<String>>,
+    /// Files of targets (`-iL`). Grouped with `targets`.
+    pub target_files: Option<Vec<PathBuf>>,
+    /// Excluded targets. Grouped with `exclude_files`.
+    pub exclude: Option<Vec<String>>,
+    /// Files of excluded targets (`--excludefile`). Grouped with `exclude`.
+    pub exclude_files: Option<Vec<PathBuf>>,
+    /// Ports to scan (`-p`). Grouped with `top_ports`.
+    pub ports: Option<PortSpec>,
+    /// Scan the N most common ports (`--top-ports`). Grouped with `ports`.
+    pub top_ports: Option<usize>,
+    /// Ports never to scan (`--exclude-ports`).
+    pub exclude_ports: Option<PortSpec>,
+    /// Scan techniques by name.
+    pub techniques: Option<Vec<String>>,
+    /// Timing template 0-5.
+    pub template: Option<u8>,
+    /// Retransmissions per probe.
+    pub max_retries: Option<u32>,
+    /// Minimum probes per second.
+    pub min_rate: Option<f64>,
+    /// Maximum probes per second.
+    pub max_rate: Option<f64>,
+    /// Give up a host after this long.
+    pub host_timeout: Option<Duration>,
+    /// Minimum time between probes.
+    pub scan_delay: Option<Duration>,
+    /// Probe timeout before any RTT sample.
+    pub initial_rtt_timeout: Option<Duration>,
+    /// Lower clamp of the probe timeout.
+    pub min_rtt_timeout: Option<Duration>,
+    /// Upper clamp of the probe timeout.
+    pub max_rtt_timeout: Option<Duration>,
+    /// Lower bound on probes in flight.
+    pub min_parallelism: Option<u32>,
+    /// Upper bound on probes in flight.
+    pub max_parallelism: Option<u32>,
+    /// Outputs.
+    pub outputs: Option<Vec<OutputSpec>>,
+    /// Show only open ports (`--open`).
+    pub open_only: Option<bool>,
+    /// Show reasons (`--reason`).
+    pub reason: Option<bool>,
+}
+
+/// Picks a whole group: if `top` sets any member, all of `top`'s members win (unset ones stay
+/// unset); otherwise `base`'s.
+fn group<A, B>(
+    top: (Option<A>, Option<B>),
+    base: (Option<A>, Option<B>),
+) -> (Option<A>, Option<B>) {
+    if top.0.is_some() || top.1.is_some() {
+        top
+    } else {
+        base
+    }
+}
+
+impl Layer {
+    /// Merges `self` over `base`: every field set in `self` wins. Lists replace, never append.
+    ///
+    /// Three groups are one setting each: the port selection (`ports`, `top_ports`), the targets
+    /// (`targets`, `target_files`) and the exclusions (`exclude`, `exclude_files`). If `self`
+    /// sets any member of a group, `base`'s whole group is dropped.
+    pub fn over(self, base: Layer) -> Layer {
+        let (targets, target_files) = group(
+            (self.targets, self.target_files),
+            (base.targets, base.target_files),
+        );
+        let (exclude, exclude_files) = group(
+            (self.exclude, self.exclude_files),
+            (base.exclude, base.exclude_files),
+        );
+        let (ports, top_ports) = group((self.ports, self.top_ports), (base.ports, base.top_ports));
+        Layer {
+            targets,
+            target_files,
+            exclude,
+            exclude_files,
+            ports,
+            top_ports,
+            exclude_ports: self.exclude_ports.or(base.exclude_ports),
+            techniques: self.techniques.or(base.techniques),
+            template: self.template.or(base.template),
+            max_retries: self.max_retries.or(base.max_retries),
+            min_rate: self.min_rate.or(base.min_rate),
+            max_rate: self.max_rate.or(base.max_rate),
+            host_timeout: self.host_timeout.or(base.host_timeout),
+            scan_delay: self.scan_delay.or(base.scan_delay),
+            initial_rtt_timeout: self.initial_rtt_timeout.or(base.initial_rtt_timeout),
+            min_rtt_timeout: self.min_rtt_timeout.or(base.min_rtt_timeout),
+            max_rtt_timeout: self.max_rtt_timeout.or(base.max_rtt_timeout),
+            min_parallelism: self.min_parallelism.or(base.min_parallelism),
+            max_parallelism: self.max_parallelism.or(base.max_parallelism),
+            outputs: self.outputs.or(base.outputs),
+            open_only: self.open_only.or(base.open_only),
+            reason: self.reason.or(base.reason),
+        }
+    }
+}
+
+/// The built-in defaults: template 3 (normal), the `connect` technique, a table on standard
+/// output, no `--open`, no `--reason`. Nothing else is set.
+pub fn defaults() -> Layer {
+    Layer {
+        template: Some(3),
+        techniques: Some(vec!["connect".to_string()]),
+        outputs: Some(vec![OutputSpec::stdout("table")]),
+        open_only: Some(false),
+        reason: Some(false),
+        ..Layer::default()
+    }
+}

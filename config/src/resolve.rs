@@ -1,0 +1,136 @@
+//! From a merged [`Layer`] to the final [`Config`].
+
+use crate::error::ConfigError;
+use crate::layer::Layer;
+use crate::output::{check_outputs, OutputSpec};
+use scanfw_core::reporter::ReportOptions;
+use scanfw_core::target::read_target_file;
+use scanfw_core::timing::Timing;
+use scanfw_core::PortSpec;
+
+/// The final, checked configuration of a scan.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Targets as given (not yet resolved), target files' entries appended.
+    pub targets: Vec<String>,
+    /// Exclusions as given, exclusion files' entries appended.
+    pub excludes: Vec<String>,
+    /// Ports to scan, if given.
+    pub ports: Option<PortSpec>,
+    /// Scan the N most common ports, if given.
+    pub top_ports: Option<usize>,
+    /// Ports never to scan, if given.
+    pub exclude_ports: Option<PortSpec>,
+    /// Technique names, at least one.
+    pub techniques: Vec<String>,
+    /// Timing: the template's values with explicit values applied, validated.
+    pub timing: Timing,
+    /// Outputs, at least one; at most one to standard output, no file twice.
+    pub outputs: Vec<OutputSpec>,
+    /// Presentation options for every reporter.
+    pub report: ReportOptions,
+}
+
+/// Resolves a merged layer (normally `cli.over(profile.over(defaults()))`): reads target and
+/// exclusion files, builds the timing and checks everything. Host names are not resolved and
+/// port sets are not computed here.
+pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
+    let timing = timing(&layer)?;
+    let mut targets = layer.targets.unwrap_or_default();
+    for f in layer.target_files.iter().flatten() {
+        targets.extend(read_target_file(f)?);
+    }
+    if targets.is_empty() {
+        return Err(ConfigError::NoTargets);
+    }
+    let mut excludes = layer.exclude.unwrap_or_default();
+    for f in layer.exclude_files.iter().flatten() {
+        excludes.extend(read_target_file(f)?);
+    }
+
+    let techniques = layer.techniques.unwrap_or_default();
+    if techniques.is_empty() {
+        return Err(ConfigError::NoTechniques);
+    }
+    let outputs = layer.outputs.unwrap_or_default();
+    if outputs.is_empty() {
+        return Err(ConfigError::NoOutputs);
+    }
+    check_outputs(&outputs)?;
+
+    Ok(Config {
+        targets,
+        excludes,
+        ports: layer.ports,
+        top_ports: layer.top_ports,
+        exclude_ports: layer.exclude_ports,
+        techniques,
+        timing,
+        outputs,
+        report: ReportOptions {
+            open_only: layer.open_only.unwrap_or(false),
+            reason: layer.reason.unwrap_or(false),
+        },
+    })
+}
+
+/// The template's values, then each explicit value. As in nmap, a template value that
+/// contradicts an explicit one gives way: an explicit `min_rtt_timeout` above the template's
+/// maximum raises the maximum, an explicit `max_rtt_timeout` below the template's minimum
+/// lowers it, a template initial timeout is kept inside the bounds (and the template's bounds
+/// widen to an explicit initial timeout), and a scan delay above the template's maximum scan
+/// delay raises that maximum. Two explicit values that contradict each other are an error.
+fn timing(layer: &Layer) -> Result<Timing, ConfigError> {
+    let mut t = Timing::template(layer.template.unwrap_or(3))?;
+    if let Some(v) = layer.max_retries {
+        t.max_retries = v;
+    }
+    t.min_rate = layer.min_rate.or(t.min_rate);
+    t.max_rate = layer.max_rate.or(t.max_rate);
+    t.host_timeout = layer.host_timeout.or(t.host_timeout);
+    t.min_parallelism = layer.min_parallelism.or(t.min_parallelism);
+    t.max_parallelism = layer.max_parallelism.or(t.max_parallelism);
+    if let Some(d) = layer.scan_delay {
+        t.scan_delay = d;
+        t.max_scan_delay = t.max_scan_delay.max(d);
+    }
+
+    let (min, max, init) = (
+        layer.min_rtt_timeout,
+        layer.max_rtt_timeout,
+        layer.initial_rtt_timeout,
+    );
+    if let Some(v) = min {
+        t.min_rtt_timeout = v;
+    }
+    if let Some(v) = max {
+        t.max_rtt_timeout = v;
+    }
+    if let Some(v) = init {
+        t.initial_rtt_timeout = v;
+    }
+    // Template bounds give way to explicit values.
+    match (min, max) {
+        (Some(_), None) => t.max_rtt_timeout = t.max_rtt_timeout.max(t.min_rtt_timeout),
+        (None, Some(_)) => t.min_rtt_timeout = t.min_rtt_timeout.min(t.max_rtt_timeout),
+        _ => {}
+    }
+    match init {
+        None if t.min_rtt_timeout <= t.max_rtt_timeout => {
+            t.initial_rtt_timeout = t
+                .initial_rtt_timeout
+                .clamp(t.min_rtt_timeout, t.max_rtt_timeout);
+        }
+        Some(i) => {
+            if min.is_none() {
+                t.min_rtt_timeout = t.min_rtt_timeout.min(i);
+            }
+            if max.is_none() {
+                t.max_rtt_timeout = t.max_rtt_timeout.max(i);
+            }
+        }
+        None => {}
+    }
+    t.validate()?;
+    Ok(t)
+}

@@ -1,0 +1,74 @@
+//! Every profile in the workspace's examples/ directory loads and resolves its timing.
+
+use scanfw_config::{defaults, load_profile, Known, Layer};
+use std::path::Path;
+
+const KNOWN: Known<'static> = Known {
+    techniques: &["connect"],
+    reporters: &["table", "json", "xml"],
+};
+
+fn example(name: &str) -> Layer {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    load_profile(&path, &KNOWN).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_example_profile_loads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/ exists") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let layer = load_profile(&path, &KNOWN).unwrap_or_else(|e| panic!("{e}"));
+            // The merged configuration resolves too (no target files in the examples).
+            scanfw_config::resolve(layer.over(defaults()))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            count += 1;
+        }
+    }
+    assert!(
+        count >= 3,
+        "expected at least 3 example profiles, found {count}"
+    );
+}
+
+#[test]
+fn localhost_quick_is_what_it_says() {
+    let l = example("localhost-quick.toml");
+    assert_eq!(l.targets, Some(vec!["127.0.0.1".to_string()]));
+    assert_eq!(l.top_ports, Some(100));
+    assert_eq!(l.techniques, Some(vec!["connect".to_string()]));
+    let outputs = l.outputs.expect("outputs");
+    assert_eq!((outputs.len(), outputs[0].format.as_str()), (1, "table"));
+}
+
+#[test]
+fn audit_web_is_what_it_says() {
+    let l = example("audit-web.toml");
+    assert_eq!(l.template, Some(4));
+    assert_eq!(l.reason, Some(true));
+    let ports = l.ports.expect("ports");
+    assert!(ports.any.contains(80) && ports.any.contains(443));
+    let outputs = l.outputs.expect("outputs");
+    let formats: Vec<_> = outputs.iter().map(|o| o.format.as_str()).collect();
+    assert_eq!(formats, ["json", "xml"]);
+    for o in &outputs {
+        let path = o.path.as_ref().expect("written to a file");
+        assert!(
+            path.parent().is_some_and(|p| p.ends_with("reports")),
+            "{path:?}"
+        );
+    }
+}
+
+#[test]
+fn lab_full_is_what_it_says() {
+    let l = example("lab-full.toml");
+    assert_eq!(l.ports.expect("ports").any.len(), 65535);
+    assert_eq!(l.template, Some(4));
+    let outputs = l.outputs.expect("outputs");
+    assert!(outputs.iter().any(|o| o.format == "xml"));
+}

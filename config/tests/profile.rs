@@ -1,0 +1,416 @@
+//! Profile parsing: every key, and located errors.
+
+use scanfw_config::{load_profile, parse_profile, Known, Layer, OutputSpec};
+use scanfw_core::PortSpec;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const KNOWN: Known<'static> = Known {
+    techniques: &["connect", "sT"],
+    reporters: &["table", "json", "xml"],
+};
+
+fn parse(text: &str) -> Layer {
+    parse_profile(text, Path::new("/etc/scanfw/audit.toml"), &KNOWN)
+        .unwrap_or_else(|e| panic!("profile should parse: {e}\n{text}"))
+}
+
+fn error(text: &str) -> String {
+    match parse_profile(text, Path::new("audit.toml"), &KNOWN) {
+        Ok(l) => panic!("profile should be rejected, got {l:?}\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+#[test]
+fn every_key_parses() {
+    let text = r#"
+targets = ["127.0.0.1", "198.18.0.0/30"]
+target_files = ["hosts.txt", "/abs/more.txt"]
+exclude = ["198.18.0.3"]
+exclude_files = ["skip/list.txt"]
+ports = "22,80,443,8000-8100,U:53"
+exclude_ports = "25"
+techniques = ["connect", "sT"]
+open = true
+reason = true
+
+[timing]
+template = 4
+max_retries = 2
+min_rate = 100.0
+max_rate = 5000
+host_timeout = "15m"
+scan_delay = "10ms"
+initial_rtt_timeout = "500ms"
+min_rtt_timeout = "100ms"
+max_rtt_timeout = "2s"
+min_parallelism = 10
+max_parallelism = 512
+
+[[output]]
+format = "xml"
+path = "reports/audit.xml"
+
+[[output]]
+format = "table"
+"#;
+    let expected = Layer {
+        targets: Some(vec!["127.0.0.1".into(), "198.18.0.0/30".into()]),
+        target_files: Some(vec![
+            PathBuf::from("/etc/scanfw/hosts.txt"),
+            PathBuf::from("/abs/more.txt"),
+        ]),
+        exclude: Some(vec!["198.18.0.3".into()]),
+        exclude_files: Some(vec![PathBuf::from("/etc/scanfw/skip/list.txt")]),
+        ports: Some(PortSpec::parse("22,80,443,8000-8100,U:53").expect("valid")),
+        top_ports: None,
+        exclude_ports: Some(PortSpec::parse("25").expect("valid")),
+        techniques: Some(vec!["connect".into(), "sT".into()]),
+        template: Some(4),
+        max_retries: Some(2),
+        min_rate: Some(100.0),
+        max_rate: Some(5000.0),
+        host_timeout: Some(ms(900_000)),
+        scan_delay: Some(ms(10)),
+        initial_rtt_timeout: Some(ms(500)),
+        min_rtt_timeout: Some(ms(100)),
+        max_rtt_timeout: Some(ms(2000)),
+        min_parallelism: Some(10),
+        max_parallelism: Some(512),
+        outputs: Some(vec![
+            OutputSpec {
+                format: "xml".into(),
+                path: Some(PathBuf::from("/etc/scanfw/reports/audit.xml")),
+            },
+            OutputSpec::stdout("table"),
+        ]),
+        open_only: Some(true),
+        reason: Some(true),
+    };
+    assert_eq!(parse(text), expected);
+}
+
+#[test]
+fn empty_profile_sets_nothing() {
+    assert_eq!(parse(""), Layer::default());
+    assert_eq!(parse("# only a comment\n"), Layer::default());
+}
+
+#[test]
+fn top_ports_key() {
+    assert_eq!(parse("top_ports = 100").top_ports, Some(100));
+}
+
+#[test]
+fn technique_singular() {
+    assert_eq!(
+        parse("technique = \"connect\"").techniques,
+        Some(vec!["connect".to_string()])
+    );
+}
+
+#[test]
+fn template_forms() {
+    for (text, t) in [
+        ("4", 4),
+        ("0", 0),
+        ("\"T4\"", 4),
+        ("\"aggressive\"", 4),
+        ("\"paranoid\"", 0),
+        ("\"5\"", 5),
+    ] {
+        assert_eq!(
+            parse(&format!("[timing]\ntemplate = {text}")).template,
+            Some(t),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn rates_accept_integers_and_floats() {
+    let l = parse("[timing]\nmin_rate = 1\nmax_rate = 2.5");
+    assert_eq!((l.min_rate, l.max_rate), (Some(1.0), Some(2.5)));
+}
+
+#[test]
+fn durations_accept_units_and_seconds() {
+    let l = parse(
+        "[timing]\nhost_timeout = 30\nscan_delay = 0.5\ninitial_rtt_timeout = \"1.5s\"\nmin_rtt_timeout = \"1h\"\nmax_rtt_timeout = \"2m\"",
+    );
+    assert_eq!(l.host_timeout, Some(ms(30_000)));
+    assert_eq!(l.scan_delay, Some(ms(500)));
+    assert_eq!(l.initial_rtt_timeout, Some(ms(1500)));
+    assert_eq!(l.min_rtt_timeout, Some(ms(3_600_000)));
+    assert_eq!(l.max_rtt_timeout, Some(ms(120_000)));
+}
+
+#[test]
+fn ports_forms() {
+    assert_eq!(parse("ports = \"-\"").ports.expect("set").any.len(), 65535);
+    assert_eq!(
+        parse("ports = 443").ports,
+        Some(PortSpec::parse("443").expect("valid"))
+    );
+    let l = parse("ports = \"T:80,U:53\"\nexclude_ports = \"T:81\"");
+    assert_eq!(l.ports, Some(PortSpec::parse("T:80,U:53").expect("valid")));
+    assert_eq!(
+        l.exclude_ports,
+        Some(PortSpec::parse("T:81").expect("valid"))
+    );
+}
+
+#[test]
+fn output_path_forms() {
+    let l = parse("[[output]]\nformat = \"json\"\npath = \"-\"");
+    assert_eq!(l.outputs, Some(vec![OutputSpec::stdout("json")]));
+    let l = parse("output = [{ format = \"json\", path = \"/tmp/x.json\" }]");
+    assert_eq!(
+        l.outputs,
+        Some(vec![OutputSpec {
+            format: "json".into(),
+            path: Some("/tmp/x.json".into())
+        }])
+    );
+}
+
+#[test]
+fn relative_paths_follow_the_profile() {
+    let l = parse_profile(
+        "target_files = [\"h.txt\"]\n[[output]]\nformat = \"xml\"\npath = \"out.xml\"",
+        Path::new("audit.toml"),
+        &KNOWN,
+    )
+    .expect("valid");
+    assert_eq!(l.target_files, Some(vec![PathBuf::from("h.txt")]));
+    let l = parse_profile(
+        "target_files = [\"h.txt\"]",
+        Path::new("profiles/audit.toml"),
+        &KNOWN,
+    )
+    .expect("valid");
+    assert_eq!(l.target_files, Some(vec![PathBuf::from("profiles/h.txt")]));
+}
+
+#[test]
+fn booleans_can_be_false() {
+    let l = parse("open = false\nreason = false");
+    assert_eq!((l.open_only, l.reason), (Some(false), Some(false)));
+}
+
+#[test]
+fn inline_timing_table_and_dotted_keys() {
+    assert_eq!(parse("timing = { template = 2 }").template, Some(2));
+    assert_eq!(parse("timing.max_retries = 3").max_retries, Some(3));
+}
+
+/// Each bad profile with the exact start of its message, `FILE:LINE:COLUMN: message`.
+#[test]
+fn bad_profiles_are_located() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "targets = [\"10.0.0.1\"]\n\nprots = \"80\"",
+            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, output)",
+        ),
+        (
+            "[timing]\ntempo = 4",
+            "audit.toml:2:1: unknown key `timing.tempo` (expected one of: template, max_retries, min_rate,",
+        ),
+        (
+            "[[output]]\nformat = \"xml\"\nfile = \"a.xml\"",
+            "audit.toml:3:1: unknown key `output.file` (expected one of: format, path)",
+        ),
+        (
+            "targets = [\"a\"]\n\n\n\nports = \"abc\"",
+            "audit.toml:5:9: invalid value for `ports`: unknown service name `abc`",
+        ),
+        (
+            "ports = \"80-22\"",
+            "audit.toml:1:9: invalid value for `ports`: invalid port range `80-22`: start is above end",
+        ),
+        (
+            "exclude_ports = \"X:1\"",
+            "audit.toml:1:17: invalid value for `exclude_ports`: unknown protocol qualifier `X:`",
+        ),
+        (
+            "open = true\n[timing]\nmax_retries = 1\nmax_rate = 10\n\n\n  template = 9",
+            "audit.toml:7:14: invalid value for `timing.template`: timing template must be 0-5",
+        ),
+        (
+            "[timing]\ntemplate = \"fast\"",
+            "audit.toml:2:12: invalid value for `timing.template`: timing template must be 0-5 (or paranoid, sneaky, polite, normal, aggressive, insane), not `fast`",
+        ),
+        (
+            "technique = \"foo\"",
+            "audit.toml:1:13: unknown technique `foo` for `technique` (available: connect, sT)",
+        ),
+        (
+            "techniques = [\"connect\", \"foo\"]",
+            "audit.toml:1:26: unknown technique `foo` for `techniques` (available: connect, sT)",
+        ),
+        (
+            "technique = \"connect\"\ntechniques = [\"sT\"]",
+            "audit.toml:2:14: `technique` and `techniques` cannot both be given",
+        ),
+        (
+            "ports = \"80\"\ntop_ports = 10",
+            "audit.toml:2:13: `ports` and `top_ports` cannot both be given",
+        ),
+        (
+            "[timing]\nmax_retries = \"x\"",
+            "audit.toml:2:15: invalid value for `timing.max_retries`: expected a non-negative integer, found string `\"x\"`",
+        ),
+        (
+            "[timing]\nmax_retries = -1",
+            "audit.toml:2:15: invalid value for `timing.max_retries`: -1 is out of range (expected 0 to 4294967295)",
+        ),
+        (
+            "[timing]\nmax_retries = 1e9",
+            "audit.toml:2:15: invalid value for `timing.max_retries`: expected a non-negative integer, found float `1e9`",
+        ),
+        (
+            "[timing]\nmax_retries = 10000000000",
+            "audit.toml:2:15: invalid value for `timing.max_retries`: 10000000000 is out of range",
+        ),
+        (
+            "[timing]\nmax_parallelism = 99999999999999999999",
+            "audit.toml:2:19: invalid value for `timing.max_parallelism`: 99999999999999999999 is out of range",
+        ),
+        (
+            "[timing]\nmax_parallelism = 0",
+            "audit.toml:2:19: invalid value for `timing.max_parallelism`: 0 is out of range (expected 1 to",
+        ),
+        (
+            "[timing]\nmin_rate = 0",
+            "audit.toml:2:12: invalid value for `timing.min_rate`: must be a positive number of probes per second",
+        ),
+        (
+            "[timing]\nmax_rate = \"fast\"",
+            "audit.toml:2:12: invalid value for `timing.max_rate`: expected a number of probes per second, found string",
+        ),
+        (
+            "[timing]\nhost_timeout = \"15 minutes\"",
+            "audit.toml:2:16: invalid value for `timing.host_timeout`: invalid time `15 minutes`",
+        ),
+        (
+            "[timing]\nscan_delay = -5",
+            "audit.toml:2:14: invalid value for `timing.scan_delay`: invalid time `-5`",
+        ),
+        (
+            "[timing]\ninitial_rtt_timeout = true",
+            "audit.toml:2:23: invalid value for `timing.initial_rtt_timeout`: expected a time such as",
+        ),
+        (
+            "targets = \"10.0.0.1\"",
+            "audit.toml:1:11: invalid value for `targets`: expected an array of strings, found string `\"10.0.0.1\"`",
+        ),
+        (
+            "exclude = [\"10.0.0.1\", 7]",
+            "audit.toml:1:24: invalid value for `exclude`: expected a string entry, found integer `7`",
+        ),
+        (
+            "target_files = [\"\"]",
+            "audit.toml:1:17: invalid value for `target_files`: entries must not be empty",
+        ),
+        (
+            "top_ports = 0",
+            "audit.toml:1:13: invalid value for `top_ports`: 0 is out of range (expected 1 to",
+        ),
+        (
+            "open = \"yes\"",
+            "audit.toml:1:8: invalid value for `open`: expected true or false, found string `\"yes\"`",
+        ),
+        (
+            "reason = 1",
+            "audit.toml:1:10: invalid value for `reason`: expected true or false, found integer `1`",
+        ),
+        (
+            "techniques = []",
+            "audit.toml:1:14: invalid value for `techniques`: the list is empty",
+        ),
+        (
+            "timing = 5",
+            "audit.toml:1:10: invalid value for `timing`: expected a table (a [timing] section), found integer `5`",
+        ),
+        (
+            "output = \"xml\"",
+            "audit.toml:1:10: invalid value for `output`: expected an array of tables ([[output]] sections)",
+        ),
+        (
+            "[[output]]\npath = \"a.xml\"",
+            "audit.toml:1:1: missing key `output.format` in this [[output]] section",
+        ),
+        (
+            "[[output]]\nformat = \"pdf\"",
+            "audit.toml:2:10: unknown output format `pdf` for `output.format` (available: table, json, xml)",
+        ),
+        (
+            "[[output]]\nformat = \"xml\"\npath = \"\"",
+            "audit.toml:3:8: invalid value for `output.path`: the path is empty",
+        ),
+        (
+            "[[output]]\nformat = \"xml\"\n\n[[output]]\nformat = \"json\"",
+            "audit.toml:4:1: only one output can go to standard output",
+        ),
+        (
+            "[[output]]\nformat = \"xml\"\npath = \"a\"\n[[output]]\nformat = \"json\"\npath = \"a\"",
+            "audit.toml:6:8: two outputs write to the same file `a`",
+        ),
+        ("open = true\nopen = false", "audit.toml:2:1: duplicate key `open`"),
+        ("[timing]\n[timing]", "audit.toml:2:2: duplicate key `timing`"),
+        ("ports = 80,", "audit.toml:1:"),
+        ("targets = [\"a\"\nopen = true", "audit.toml:2:"),
+        ("ports = \"80", "audit.toml:1:12: invalid basic string"),
+        ("# é\n\"prøts\" = 1", "audit.toml:2:1: unknown key `prøts`"),
+        ("x = \"é\" # é\ny é", "audit.toml:2:3: "),
+    ];
+    assert!(cases.len() >= 15);
+    for (text, prefix) in cases {
+        let e = error(text);
+        if std::env::var_os("SHOW_ERRORS").is_some() {
+            println!("{e}");
+        }
+        assert!(
+            e.starts_with(prefix),
+            "profile:\n{text}\nexpected prefix: {prefix}\n             got: {e}"
+        );
+    }
+}
+
+#[test]
+fn syntax_error_columns_count_characters() {
+    // The bad token is after a two-byte character: the column counts characters.
+    let e = error("targets = [\"é\" \"x\"]");
+    assert!(e.starts_with("audit.toml:1:16: "), "{e}");
+}
+
+#[test]
+fn missing_file_is_reported() {
+    let e = load_profile(Path::new("/nonexistent/audit.toml"), &KNOWN).expect_err("missing");
+    assert_eq!(
+        e.to_string(),
+        "cannot read profile `/nonexistent/audit.toml`: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn load_profile_names_the_file_and_resolves_relative_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, "target_files = [\"hosts.txt\"]\n\nprots = 1\n").expect("write");
+    let e = load_profile(&path, &KNOWN)
+        .expect_err("bad key")
+        .to_string();
+    assert!(
+        e.starts_with(&format!("{}:3:1: unknown key `prots`", path.display())),
+        "{e}"
+    );
+    std::fs::write(&path, "target_files = [\"hosts.txt\"]\n").expect("write");
+    let l = load_profile(&path, &KNOWN).expect("valid");
+    assert_eq!(l.target_files, Some(vec![dir.path().join("hosts.txt")]));
+}

@@ -1,0 +1,151 @@
+//! Every JSON document the `json` reporter writes validates against
+//! `docs/scanfw-report.schema.json`, and the schema's vocabularies match core's.
+
+use crate::fixtures::{host, named, port, thousand_ports};
+use crate::json::tests::json_doc;
+use scanfw_core::{PortState, Reason, ReportOptions};
+use serde_json::Value;
+
+fn schema() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/scanfw-report.schema.json"
+    );
+    let text = std::fs::read_to_string(path).expect("read the schema file");
+    serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+fn validator() -> jsonschema::Validator {
+    jsonschema::draft202012::new(&schema()).expect("the schema compiles")
+}
+
+fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc).map(|e| e.to_string()).collect()
+}
+
+fn documents() -> Vec<(&'static str, Value)> {
+    let mut cut = host("10.0.0.2", vec![port(22, PortState::Open, Reason::SynAck)]);
+    cut.partial = true;
+    let mut v6 = named(
+        host(
+            "2001:db8::1",
+            vec![port(443, PortState::Open, Reason::SynAck)],
+        ),
+        "v6.example",
+    );
+    v6.times = None;
+    let mut slow = host("10.0.0.3", thousand_ports());
+    slow.timed_out = true;
+    let mut down = host("10.0.0.4", Vec::new());
+    down.status.up = false;
+    let every_state_and_reason = host(
+        "10.0.0.5",
+        Reason::ALL
+            .iter()
+            .zip(PortState::ALL.iter().cycle())
+            .enumerate()
+            .map(|(i, (r, s))| port(i as u16 + 1, *s, *r))
+            .collect(),
+    );
+    let open_only = ReportOptions {
+        open_only: true,
+        reason: false,
+    };
+    let normal = ReportOptions::default();
+    let parse = |s: String| serde_json::from_str::<Value>(&s).expect("valid JSON");
+    vec![
+        (
+            "normal",
+            parse(json_doc(
+                normal,
+                &[named(host("127.0.0.1", thousand_ports()), "localhost")],
+                None,
+            )),
+        ),
+        (
+            "interrupted",
+            parse(json_doc(normal, &[cut], Some("SIGINT received"))),
+        ),
+        ("empty", parse(json_doc(normal, &[], None))),
+        ("ipv6", parse(json_doc(normal, &[v6], None))),
+        (
+            "open_only",
+            parse(json_doc(
+                open_only,
+                &[host("127.0.0.1", thousand_ports())],
+                None,
+            )),
+        ),
+        (
+            "timeout_and_down",
+            parse(json_doc(normal, &[slow, down], None)),
+        ),
+        (
+            "every_state_and_reason",
+            parse(json_doc(normal, &[every_state_and_reason], None)),
+        ),
+    ]
+}
+
+#[test]
+fn schema_is_a_valid_draft_2020_12_schema() {
+    let s = schema();
+    assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert!(jsonschema::meta::is_valid(&s));
+}
+
+#[test]
+fn schema_accepts_every_generated_document() {
+    let v = validator();
+    for (name, doc) in documents() {
+        assert_eq!(errors(&v, &doc), Vec::<String>::new(), "document {name}");
+    }
+}
+
+#[test]
+fn schema_rejects_a_document_missing_a_field() {
+    let v = validator();
+    let (_, doc) = documents().swap_remove(0);
+
+    let mut no_exit = doc.clone();
+    no_exit["stats"]
+        .as_object_mut()
+        .expect("stats object")
+        .remove("exit");
+    assert!(!errors(&v, &no_exit).is_empty());
+
+    let mut no_address = doc.clone();
+    no_address["hosts"][0]
+        .as_object_mut()
+        .expect("host object")
+        .remove("address");
+    assert!(!errors(&v, &no_address).is_empty());
+
+    let mut bad_state = doc.clone();
+    bad_state["hosts"][0]["ports"][0]["state"] = "opened".into();
+    assert!(!errors(&v, &bad_state).is_empty());
+
+    let mut extra = doc;
+    extra["surprise"] = true.into();
+    assert!(!errors(&v, &extra).is_empty());
+}
+
+#[test]
+fn schema_vocabularies_match_core() {
+    let s = schema();
+    let names = |v: &Value| -> Vec<String> {
+        v["enum"]
+            .as_array()
+            .expect("enum")
+            .iter()
+            .map(|x| x.as_str().expect("string").to_string())
+            .collect()
+    };
+    let reasons: Vec<String> = Reason::ALL.iter().map(|r| r.as_str().to_string()).collect();
+    let states: Vec<String> = PortState::ALL
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    assert_eq!(names(&s["$defs"]["reason"]), reasons);
+    assert_eq!(names(&s["$defs"]["port_state"]), states);
+}

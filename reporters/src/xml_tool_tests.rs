@@ -1,0 +1,236 @@
+//! The XML reporter's output checked with the real tools: `xmllint` against nmap's DTD, and
+//! nmap's `ndiff`. Without the tools the tests fail under `CI=true` and are skipped (loudly)
+//! otherwise.
+
+use crate::fixtures::{host, named, port, render, start, summary, thousand_ports};
+use crate::xml::tests::xml_doc;
+use crate::xml::XmlReporter;
+use scanfw_core::{HostResult, PortResult, PortSet, PortState, Protocol, Reason, ReportOptions};
+use scanfw_core::{ScanSummary, ScanTypeInfo};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const DTD: &str = "/usr/share/nmap/nmap.dtd";
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+}
+
+/// Whether xmllint, ndiff and the DTD are present; panics under `CI=true` when they are not.
+fn tools_present(test: &str) -> bool {
+    let mut missing: Vec<&str> = ["xmllint", "ndiff"]
+        .into_iter()
+        .filter(|t| !on_path(t))
+        .collect();
+    if !Path::new(DTD).is_file() {
+        missing.push(DTD);
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let msg = format!(
+        "{test}: missing {} (Debian/Ubuntu: apt-get install libxml2-utils ndiff nmap)",
+        missing.join(", ")
+    );
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg}");
+    }
+    eprintln!("\n*** SKIP *** {msg}\n");
+    false
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+fn xmllint(file: &Path) -> Output {
+    Command::new("xmllint")
+        .args(["--noout", "--dtdvalid", DTD])
+        .arg(file)
+        .output()
+        .expect("run xmllint")
+}
+
+fn udp(p: u16, state: PortState, reason: Reason) -> PortResult {
+    PortResult {
+        protocol: Protocol::Udp,
+        ..port(p, state, reason)
+    }
+}
+
+/// A TCP + UDP scan with every state, several reasons and TTLs.
+fn mixed_scan() -> String {
+    let mut scan = start("1-1000");
+    let mut udp_ports = PortSet::new();
+    udp_ports.insert_range(1, 100);
+    scan.scans.push(ScanTypeInfo {
+        scan_type: "udp".into(),
+        protocol: Protocol::Udp,
+        ports: udp_ports,
+    });
+    let mut ports = thousand_ports();
+    ports[0].state = PortState::Unfiltered;
+    ports[1].state = PortState::ClosedFiltered;
+    ports[2].reason_ttl = 64;
+    ports.extend((1..=100).map(|p| match p {
+        53 => udp(p, PortState::Open, Reason::UdpResponse),
+        1..=40 => udp(p, PortState::Closed, Reason::PortUnreach),
+        _ => udp(p, PortState::OpenFiltered, Reason::NoResponse),
+    }));
+    let h = named(host("192.0.2.10", ports), "mixed.example");
+    let end = ScanSummary {
+        hosts_total: 1,
+        ..summary(1, 0, None)
+    };
+    render(
+        XmlReporter::boxed,
+        ReportOptions::default(),
+        &scan,
+        &[h],
+        &end,
+    )
+}
+
+fn assorted_hosts() -> Vec<HostResult> {
+    let mut v6 = named(
+        host(
+            "2001:db8::1",
+            vec![port(22, PortState::Open, Reason::SynAck)],
+        ),
+        "v6.example",
+    );
+    v6.times = None;
+    let mut slow = host("10.0.0.3", thousand_ports());
+    slow.timed_out = true;
+    let mut cut = host("10.0.0.4", vec![port(80, PortState::Open, Reason::SynAck)]);
+    cut.partial = true;
+    let mut down = host("10.0.0.5", Vec::new());
+    down.status.up = false;
+    down.status.reason = Reason::NoResponse;
+    vec![v6, slow, cut, down]
+}
+
+#[test]
+fn xml_validates_against_nmap_dtd() {
+    if !tools_present("xml_validates_against_nmap_dtd") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open_only = ReportOptions {
+        open_only: true,
+        reason: false,
+    };
+    let docs = [
+        (
+            "normal.xml",
+            xml_doc(
+                ReportOptions::default(),
+                &[named(host("127.0.0.1", thousand_ports()), "localhost")],
+                None,
+            ),
+        ),
+        ("empty.xml", xml_doc(ReportOptions::default(), &[], None)),
+        (
+            "interrupted.xml",
+            xml_doc(
+                ReportOptions::default(),
+                &assorted_hosts(),
+                Some("SIGINT -- stopped by user"),
+            ),
+        ),
+        (
+            "open_only.xml",
+            xml_doc(open_only, &[host("127.0.0.1", thousand_ports())], None),
+        ),
+        ("mixed.xml", mixed_scan()),
+    ];
+    for (name, text) in docs {
+        let file = write(dir.path(), name, &text);
+        let out = xmllint(&file);
+        assert!(
+            out.status.success(),
+            "{name} does not validate against {DTD}:\n{}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn xmllint_rejects_a_broken_document() {
+    if !tools_present("xmllint_rejects_a_broken_document") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = xml_doc(ReportOptions::default(), &assorted_hosts(), None);
+    let not_nmap = good.replace("scanner=\"nmap\"", "scanner=\"scanfw\"");
+    let truncated = good.replace("</nmaprun>", "");
+    let no_runstats = good.replace("<runstats>", "<runstat>");
+    for (name, text) in [
+        ("scanner.xml", not_nmap),
+        ("truncated.xml", truncated),
+        ("runstats.xml", no_runstats),
+    ] {
+        let file = write(dir.path(), name, &text);
+        assert!(
+            !xmllint(&file).status.success(),
+            "xmllint accepted broken document {name}"
+        );
+    }
+    // The unbroken original passes, so the failures above come from the breakage.
+    assert!(xmllint(&write(dir.path(), "good.xml", &good))
+        .status
+        .success());
+}
+
+#[test]
+fn ndiff_reads_and_compares_two_scans() {
+    if !tools_present("ndiff_reads_and_compares_two_scans") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before = xml_doc(
+        ReportOptions::default(),
+        &[named(host("127.0.0.1", thousand_ports()), "localhost")],
+        None,
+    );
+    let mut changed = thousand_ports();
+    changed[21] = port(22, PortState::Closed, Reason::ConnRefused); // 22 open -> closed
+    changed[999] = port(1000, PortState::Open, Reason::SynAck); // 1000 closed -> open
+    let after = xml_doc(
+        ReportOptions::default(),
+        &[named(host("127.0.0.1", changed), "localhost")],
+        None,
+    );
+    let a = write(dir.path(), "a.xml", &before);
+    let b = write(dir.path(), "b.xml", &after);
+    let out = Command::new("ndiff")
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .expect("run ndiff");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "ndiff failed ({:?}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    assert!(stdout.contains("22/tcp"), "ndiff output:\n{stdout}");
+    assert!(stdout.contains("1000/tcp"), "ndiff output:\n{stdout}");
+
+    // Identical scans: ndiff exits 0 and reports no port change.
+    let same = Command::new("ndiff")
+        .arg(&a)
+        .arg(&a)
+        .output()
+        .expect("run ndiff");
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stderr)
+    );
+}

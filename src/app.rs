@@ -1,0 +1,241 @@
+//! One scanfw run: parse, configure, validate, scan, report. Input errors surface before the
+//! first probe; reporters always get `finish`, so outputs stay complete after an interruption.
+
+use crate::{cli, outputs, plan, progress::Progress};
+use anyhow::{Context, Result};
+use clap::Parser;
+use scanfw_config::{defaults, load_profile, resolve, Known};
+use scanfw_core::engine::{self, EngineEvent};
+use scanfw_core::{registry, ReportOptions, ScanStart, ScanSummary};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// Exit code for bad usage or input.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code for a failure while scanning or writing.
+pub const EXIT_RUNTIME: u8 = 1;
+/// Exit code after an interruption (output is still complete so far).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// A failure with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub error: anyhow::Error,
+}
+
+fn usage(error: anyhow::Error) -> Failure {
+    Failure {
+        code: EXIT_USAGE,
+        error,
+    }
+}
+
+/// Runs scanfw with the process arguments.
+pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+    let techniques = registry::techniques().map_err(|e| usage(e.into()))?;
+    let reporters = registry::reporters().map_err(|e| usage(e.into()))?;
+    let letters: Vec<(char, &str, &str)> = reporters
+        .iter()
+        .filter_map(|d| d.nmap_letter.map(|l| (l, d.name, extension(d.name))))
+        .collect();
+    let argv = cli::normalize(args.clone(), &letters).map_err(usage)?;
+    let cli = match cli::Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(usage(clap_one_line(&e))),
+    };
+    if cli.list_techniques || cli.list_reporters {
+        if cli.list_techniques {
+            for d in &techniques {
+                let letter = d.nmap_letter.map(|l| format!("-s{l}")).unwrap_or_default();
+                let privilege = if d.needs_privilege {
+                    "  (needs CAP_NET_RAW)"
+                } else {
+                    ""
+                };
+                println!("{:<10} {:<4} {}{}", d.name, letter, d.summary, privilege);
+            }
+        }
+        if cli.list_reporters {
+            for d in &reporters {
+                let letter = d.nmap_letter.map(|l| format!("-o{l}")).unwrap_or_default();
+                println!("{:<10} {:<4} {}", d.name, letter, d.summary);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let mut known_t: Vec<String> = techniques.iter().map(|d| d.name.to_string()).collect();
+    known_t.extend(
+        techniques
+            .iter()
+            .filter_map(|d| d.nmap_letter.map(String::from)),
+    );
+    let mut known_r: Vec<String> = reporters.iter().map(|d| d.name.to_string()).collect();
+    known_r.extend(
+        reporters
+            .iter()
+            .filter_map(|d| d.nmap_letter.map(String::from)),
+    );
+    let known_t: Vec<&str> = known_t.iter().map(String::as_str).collect();
+    let known_r: Vec<&str> = known_r.iter().map(String::as_str).collect();
+    let known = Known {
+        techniques: &known_t,
+        reporters: &known_r,
+    };
+
+    let cli_layer = cli.to_layer().map_err(usage)?;
+    let profile = match &cli.config {
+        Some(path) => load_profile(path, &known).map_err(|e| usage(e.into()))?,
+        None => Default::default(),
+    };
+    let config = resolve(cli_layer.over(profile.over(defaults()))).map_err(|e| usage(e.into()))?;
+    let (job, scans) = plan::build(&config).map_err(usage)?;
+    let options = ReportOptions {
+        open_only: config.report.open_only,
+        reason: config.report.reason,
+    };
+    let mut reporters = outputs::open(&config.outputs, options).map_err(usage)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(|error| Failure {
+            code: EXIT_RUNTIME,
+            error,
+        })?;
+    let start = ScanStart {
+        args,
+        start: SystemTime::now(),
+        scans,
+        hosts_planned: (job.targets.upper_bound() <= 1 << 20)
+            .then(|| job.targets.iter().count() as u64),
+    };
+    runtime.block_on(scan(job, start, &mut reporters))
+}
+
+fn extension(format: &str) -> &'static str {
+    match format {
+        "table" => "nmap",
+        "xml" => "xml",
+        "json" => "json",
+        _ => "out",
+    }
+}
+
+fn clap_one_line(e: &clap::Error) -> anyhow::Error {
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ")
+        .to_string();
+    anyhow::anyhow!("{first} (see scanfw --help)")
+}
+
+async fn scan(
+    job: engine::ScanJob,
+    start: ScanStart,
+    reporters: &mut [Box<dyn scanfw_core::Reporter>],
+) -> Result<ExitCode, Failure> {
+    let runtime_err = |error: anyhow::Error| Failure {
+        code: EXIT_RUNTIME,
+        error,
+    };
+    for r in reporters.iter_mut() {
+        r.begin(&start).map_err(|e| runtime_err(e.into()))?;
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let signal = tokio::spawn(wait_for_signal(stop_tx));
+    let started = Instant::now();
+    let engine_task = tokio::spawn(async move {
+        let result = engine::run(&job, &ev_tx, stop_rx).await;
+        drop(ev_tx);
+        result
+    });
+
+    let progress = Progress::new(start.hosts_planned);
+    let (mut up, mut down, mut write_error) = (0u64, 0u64, None);
+    while let Some(event) = ev_rx.recv().await {
+        match event {
+            EngineEvent::HostDone(host) => {
+                if host.status.up {
+                    up += 1
+                } else {
+                    down += 1
+                }
+                progress.host_done();
+                for r in reporters.iter_mut() {
+                    if let Err(e) = r.host(&host) {
+                        write_error.get_or_insert(e);
+                    }
+                }
+            }
+            EngineEvent::Progress { done, total } => progress.ports(done, total),
+            EngineEvent::Notice(text) => progress.notice(&text),
+        }
+    }
+    progress.finish();
+    let interrupted_by = signal
+        .is_finished()
+        .then(|| "interrupted by signal".to_string());
+    signal.abort();
+    let stats = engine_task
+        .await
+        .context("the scan engine stopped unexpectedly")
+        .map_err(runtime_err)?
+        .map_err(|e| usage(e.into()))?;
+    let summary = ScanSummary {
+        end: SystemTime::now(),
+        elapsed: started.elapsed(),
+        hosts_total: stats.hosts,
+        hosts_up: up,
+        hosts_down: down,
+        interrupted: if stats.interrupted {
+            interrupted_by.or(Some("interrupted".into()))
+        } else {
+            None
+        },
+        probes_sent: stats.probes_sent,
+        retransmissions: stats.retransmissions,
+    };
+    for r in reporters.iter_mut() {
+        if let Err(e) = r.finish(&summary) {
+            write_error.get_or_insert(e);
+        }
+    }
+    if let Some(e) = write_error {
+        return Err(runtime_err(e.into()));
+    }
+    Ok(if stats.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Turns the first SIGINT or SIGTERM into a stop request; the engine then winds down and the
+/// reporters close their documents.
+async fn wait_for_signal(stop: watch::Sender<bool>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        // Without signal handlers the default action (terminate) applies.
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => {}
+        _ = term.recv() => {}
+    }
+    let _ = stop.send(true);
+}

@@ -1,0 +1,262 @@
+//! Command-line interface: clap definitions, nmap-habit normalisation and conversion into a
+//! configuration layer.
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use scanfw_config::{Layer, OutputSpec};
+use scanfw_core::timing::{parse_duration, Timing};
+use scanfw_core::PortSpec;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  scanfw 127.0.0.1                         top 1000 TCP ports by connect, table to stdout
+  scanfw -sT --top-ports 100 --reason localhost
+  scanfw -p 22,80,443,8000-8100 198.18.0.0/30 -oX scan.xml
+  scanfw -p- -T4 --open -o table -o json=scan.json 2001:db8::10
+  scanfw -c examples/audit-web.toml        run a saved audit profile
+  scanfw -c audit.toml -T5 10.1.2.3        profile, overridden from the command line
+
+nmap habits that work: -sT, -p-, -T0..-T5, -oN/-oX/-oJ FILE, -oA BASE, -iL FILE, --exclude,
+--excludefile, --top-ports, --open, --reason, -n, -Pn.
+Scan only hosts you are authorized to scan.";
+
+/// scanfw: a port-scan framework with nmap's semantics.
+#[derive(Debug, Parser)]
+#[command(name = "scanfw", version, about, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    /// Hosts to scan: addresses, CIDR blocks, octet ranges (198.18.0.1-20), host names
+    #[arg(value_name = "TARGETS")]
+    pub targets: Vec<String>,
+
+    /// Run a saved TOML audit profile; command-line options override it
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Technique by name or nmap letter (-sT); repeat for several
+    #[arg(short = 's', long = "technique", value_name = "NAME")]
+    pub techniques: Vec<String>,
+
+    /// Ports: 22,80,1000-2000, - for all, service names, T:/U: qualifiers
+    #[arg(
+        short = 'p',
+        long = "ports",
+        value_name = "SPEC",
+        allow_hyphen_values = true
+    )]
+    pub ports: Option<String>,
+
+    /// Scan the N most common ports of scanfw's own ranking (default 1000)
+    #[arg(long = "top-ports", value_name = "N", allow_negative_numbers = true)]
+    pub top_ports: Option<usize>,
+
+    /// Ports never to scan
+    #[arg(
+        long = "exclude-ports",
+        value_name = "SPEC",
+        allow_hyphen_values = true
+    )]
+    pub exclude_ports: Option<String>,
+
+    /// Output: FORMAT[=PATH] (table, json, xml; no path or - is stdout); repeat for several
+    #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
+    pub outputs: Vec<String>,
+
+    /// Timing template 0-5 (paranoid, sneaky, polite, normal, aggressive, insane)
+    #[arg(short = 'T', long = "timing", value_name = "0-5")]
+    pub timing: Option<String>,
+
+    /// Retransmissions allowed per probe
+    #[arg(long = "max-retries", value_name = "N", allow_negative_numbers = true)]
+    pub max_retries: Option<u32>,
+
+    /// Send at least this many probes per second
+    #[arg(long = "min-rate", value_name = "RATE", allow_negative_numbers = true)]
+    pub min_rate: Option<f64>,
+
+    /// Send at most this many probes per second
+    #[arg(long = "max-rate", value_name = "RATE", allow_negative_numbers = true)]
+    pub max_rate: Option<f64>,
+
+    /// Give up on a host after this long (e.g. 30s, 15m)
+    #[arg(long = "host-timeout", value_name = "TIME")]
+    pub host_timeout: Option<String>,
+
+    /// Wait at least this long between probes
+    #[arg(long = "scan-delay", value_name = "TIME")]
+    pub scan_delay: Option<String>,
+
+    /// Probe timeout before any RTT was measured
+    #[arg(long = "initial-rtt-timeout", value_name = "TIME")]
+    pub initial_rtt_timeout: Option<String>,
+
+    /// Lower bound of the probe timeout
+    #[arg(long = "min-rtt-timeout", value_name = "TIME")]
+    pub min_rtt_timeout: Option<String>,
+
+    /// Upper bound of the probe timeout
+    #[arg(long = "max-rtt-timeout", value_name = "TIME")]
+    pub max_rtt_timeout: Option<String>,
+
+    /// At least this many probes in flight
+    #[arg(
+        long = "min-parallelism",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub min_parallelism: Option<u32>,
+
+    /// At most this many probes in flight
+    #[arg(
+        long = "max-parallelism",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub max_parallelism: Option<u32>,
+
+    /// Read targets from FILE (nmap's -iL)
+    #[arg(long = "input-file", value_name = "FILE")]
+    pub input_files: Vec<PathBuf>,
+
+    /// Exclude hosts: comma-separated addresses, blocks, ranges or names
+    #[arg(long = "exclude", value_name = "LIST")]
+    pub exclude: Vec<String>,
+
+    /// Exclude the hosts listed in FILE
+    #[arg(long = "excludefile", value_name = "FILE")]
+    pub exclude_files: Vec<PathBuf>,
+
+    /// Never do DNS resolution of addresses (scanfw does no reverse DNS; accepted as in nmap)
+    #[arg(short = 'n')]
+    pub no_dns: bool,
+
+    /// Skip host discovery: treat every target as up (always the case in scanfw)
+    #[arg(long = "Pn", hide = true)]
+    pub no_ping: bool,
+
+    /// Show only open (and open|filtered) ports
+    #[arg(long = "open")]
+    pub open: bool,
+
+    /// Show why each port has its state
+    #[arg(long = "reason")]
+    pub reason: bool,
+
+    /// List the registered techniques and exit
+    #[arg(long = "list-techniques")]
+    pub list_techniques: bool,
+
+    /// List the registered reporters and exit
+    #[arg(long = "list-reporters")]
+    pub list_reporters: bool,
+}
+
+/// Rewrites nmap's multi-letter single-dash options into their scanfw forms so clap can parse
+/// them: `-oX FILE` (any reporter's nmap letter), `-oA BASE`, `-iL FILE`, `-Pn`.
+pub fn normalize(args: Vec<String>, letters: &[(char, &str, &str)]) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    if let Some(program) = it.next() {
+        out.push(program);
+    }
+    while let Some(arg) = it.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(it);
+            break;
+        }
+        if let Some(letter) = arg
+            .strip_prefix("-o")
+            .filter(|l| l.len() == 1 && l.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            let path = it
+                .next()
+                .with_context(|| format!("{arg} needs a file name (use - for standard output)"))?;
+            if letter == "A" {
+                for &(_, name, ext) in letters {
+                    out.push("--output".into());
+                    out.push(format!("{name}={path}.{ext}"));
+                }
+                continue;
+            }
+            let c = letter.chars().next().unwrap_or('?');
+            let Some(&(_, name, _)) = letters.iter().find(|(l, _, _)| *l == c) else {
+                let known: Vec<String> = letters.iter().map(|(l, _, _)| format!("-o{l}")).collect();
+                bail!(
+                    "unknown output option {arg} (use {} or -oA)",
+                    known.join(", ")
+                );
+            };
+            out.push("--output".into());
+            out.push(format!("{name}={path}"));
+            continue;
+        }
+        match arg.as_str() {
+            "-iL" => out.push("--input-file".into()),
+            "-Pn" => out.push("--Pn".into()),
+            _ => out.push(arg),
+        }
+    }
+    Ok(out)
+}
+
+fn duration(flag: &str, v: &Option<String>) -> Result<Option<std::time::Duration>> {
+    v.as_deref()
+        .map(|s| parse_duration(s).with_context(|| flag.to_string()))
+        .transpose()
+}
+
+impl Cli {
+    /// The settings given on the command line, as the top configuration layer.
+    pub fn to_layer(&self) -> Result<Layer> {
+        let some_if = |b: bool| b.then_some(true);
+        let ports = |flag: &str, v: &Option<String>| -> Result<Option<PortSpec>> {
+            v.as_deref()
+                .map(|s| PortSpec::parse(s).with_context(|| flag.to_string()))
+                .transpose()
+        };
+        let exclude: Vec<String> = self
+            .exclude
+            .iter()
+            .flat_map(|e| scanfw_core::target::split_list(e))
+            .collect();
+        Ok(Layer {
+            targets: (!self.targets.is_empty()).then(|| self.targets.clone()),
+            target_files: (!self.input_files.is_empty()).then(|| self.input_files.clone()),
+            exclude: (!exclude.is_empty()).then_some(exclude),
+            exclude_files: (!self.exclude_files.is_empty()).then(|| self.exclude_files.clone()),
+            ports: ports("-p", &self.ports)?,
+            top_ports: self.top_ports,
+            exclude_ports: ports("--exclude-ports", &self.exclude_ports)?,
+            techniques: (!self.techniques.is_empty()).then(|| self.techniques.clone()),
+            template: self
+                .timing
+                .as_deref()
+                .map(Timing::parse_template)
+                .transpose()
+                .context("-T")?,
+            max_retries: self.max_retries,
+            min_rate: self.min_rate,
+            max_rate: self.max_rate,
+            host_timeout: duration("--host-timeout", &self.host_timeout)?,
+            scan_delay: duration("--scan-delay", &self.scan_delay)?,
+            initial_rtt_timeout: duration("--initial-rtt-timeout", &self.initial_rtt_timeout)?,
+            min_rtt_timeout: duration("--min-rtt-timeout", &self.min_rtt_timeout)?,
+            max_rtt_timeout: duration("--max-rtt-timeout", &self.max_rtt_timeout)?,
+            min_parallelism: self.min_parallelism,
+            max_parallelism: self.max_parallelism,
+            outputs: if self.outputs.is_empty() {
+                None
+            } else {
+                Some(
+                    self.outputs
+                        .iter()
+                        .map(|o| OutputSpec::parse(o))
+                        .collect::<Result<_, _>>()?,
+                )
+            },
+            open_only: some_if(self.open),
+            reason: some_if(self.reason),
+        })
+    }
+}
