@@ -106,15 +106,32 @@ pub struct ReplyContext<'a> {
     pub payload: &'a [u8],
 }
 
-/// A reply a raw technique recognised as answering one of its probes.
+/// How a recognised packet proves which probe it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// The packet carries the probe's cookie (a TCP reply's acknowledgement number less one, or
+    /// the sequence number quoted in an ICMP error). The engine accepts it only if it equals the
+    /// keyed cookie of the flow, for some try.
+    Cookie(u32),
+    /// The packet carries no cookie (a UDP reply, a TCP SYN without ACK): the engine checks that
+    /// the local port is the keyed port of the flow. `seq` is the packet's own sequence number
+    /// (0 where there is none): when it equals the cookie the engine would put in a probe of the
+    /// reversed flow, the packet is one of our own probes seen again on loopback and is dropped.
+    Flow {
+        /// Sequence number of the packet, 0 if none.
+        seq: u32,
+    },
+}
+
+/// A packet a raw technique recognised as a possible reply to one of its probes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawMatch {
     /// The probe's target address and port.
     pub target: SocketAddr,
     /// The probe's source port.
     pub local_port: u16,
-    /// The cookie value the reply carries, for the engine to verify.
-    pub echoed_cookie: u32,
+    /// What the engine verifies before believing the packet.
+    pub echo: Echo,
     /// What the reply means.
     pub verdict: Verdict,
 }
