@@ -7,7 +7,7 @@
 //! TIME_WAIT behind; local resource errors (EMFILE, EADDRNOTAVAIL, ...) shrink the window and
 //! requeue the probe instead of failing.
 
-use super::{limits, EngineEvent, EngineStats, ScanJob};
+use super::{limits, sockopt, EngineEvent, EngineStats, ScanJob};
 use crate::result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, RttTimes};
 use crate::state::{Reason, Verdict};
 use crate::target::Target;
@@ -93,6 +93,11 @@ async fn attempt(addr: SocketAddr, timeout: Duration) -> Attempt {
         Err(e) => return Attempt::Resource(errno(e)),
     };
     if let Err(e) = sock.set_zero_linger() {
+        return Attempt::Resource(errno(e));
+    }
+    // Without it, an ICMP error that arrives while connect() still holds the socket lock is
+    // only recorded as a soft error and surfaces after the first SYN retransmission.
+    if let Err(e) = sockopt::set_recv_err(&sock, addr.is_ipv6()) {
         return Attempt::Resource(errno(e));
     }
     match tokio::time::timeout(timeout, sock.connect(addr)).await {

@@ -7,6 +7,7 @@
 
 mod connect;
 mod limits;
+mod sockopt;
 
 pub use limits::raise_fd_limit;
 

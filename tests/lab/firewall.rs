@@ -1,0 +1,58 @@
+//! nftables ruleset for the target namespace (an `inet` table, so one rule set covers
+//! IPv4 and IPv6).
+
+use super::layout::{Layout, PortKind};
+
+/// Name of the table the lab installs inside the target namespace.
+pub const TABLE: &str = "scanfw_lab";
+
+fn set(ports: &[u16]) -> String {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    format!("{{ {} }}", list.join(", "))
+}
+
+/// The ruleset, for `nft -f -` inside the target namespace. Empty table (no rules) when
+/// the layout has no firewalled port.
+pub fn ruleset(layout: &Layout) -> String {
+    let mut rules = Vec::new();
+    let mut add = |kind: PortKind, v4: &str, v6: &str| {
+        let ports = layout.ports_of(kind);
+        if ports.is_empty() {
+            return;
+        }
+        let s = set(&ports);
+        if v4 == v6 {
+            rules.push(format!("tcp dport {s} {v4}"));
+        } else {
+            rules.push(format!("meta nfproto ipv4 tcp dport {s} {v4}"));
+            rules.push(format!("meta nfproto ipv6 tcp dport {s} {v6}"));
+        }
+    };
+    add(PortKind::Drop, "drop", "drop");
+    add(
+        PortKind::RejectAdminProhibited,
+        "reject with icmp type admin-prohibited",
+        "reject with icmpv6 type admin-prohibited",
+    );
+    add(
+        PortKind::RejectHostUnreachable,
+        "reject with icmp type host-unreachable",
+        // ICMPv6 has no "host unreachable"; address-unreachable is its equivalent
+        // (and what nft's `icmpx type host-unreachable` maps to).
+        "reject with icmpv6 type addr-unreachable",
+    );
+    add(
+        PortKind::RejectTcpReset,
+        "reject with tcp reset",
+        "reject with tcp reset",
+    );
+    add(
+        PortKind::RejectPortUnreachable,
+        "reject with icmp type port-unreachable",
+        "reject with icmpv6 type port-unreachable",
+    );
+    let body: String = rules.iter().map(|r| format!("    {r}\n")).collect();
+    format!(
+        "table inet {TABLE} {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n{body}  }}\n}}\n"
+    )
+}

@@ -1,0 +1,565 @@
+//! Network-namespace lab for integration tests (see docs/lab.md).
+//!
+//! A [`Lab`] is two fresh network namespaces, `scanner` and `target`, joined by a veth
+//! pair, with RFC 2544 benchmark IPv4 addresses (198.18.X.1/24 and .2/24) and ULA IPv6
+//! addresses (fd00:5ca0:X::1/64 and ::2/64). Neither namespace has a default route, so
+//! packets from the scanner namespace can only reach the target. The target runs TCP
+//! listeners and an nftables ruleset according to a [`Layout`]. Dropping the lab (also
+//! while unwinding from a panic) stops the listeners and deletes both namespaces.
+//!
+//! Needs root, iproute2 (`ip`), nftables (`nft`) and `sysctl`. Use [`require`] to get the
+//! project's skip policy: panic under `CI=true`, otherwise print
+//! `SKIP (lab unavailable): ...` and let the test return early.
+#![allow(dead_code)]
+
+pub mod firewall;
+pub mod layout;
+pub mod report;
+pub mod services;
+
+use std::ffi::OsStr;
+use std::io::Read;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use layout::{Family, Layout, PortKind};
+
+/// Prefix of every namespace name the lab creates: `sfwlab-<pid>-<n>-{s,t}`.
+pub const NS_PREFIX: &str = "sfwlab-";
+/// Interface name of the veth end inside each namespace (same name on both sides; the
+/// ends live in different namespaces).
+pub const IFACE: &str = "veth0";
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Output of a command run inside a namespace.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    /// The command line, for messages.
+    pub cmdline: String,
+}
+
+impl RunOutput {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    /// Panic with the full output unless the command exited 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(
+            self.status.success(),
+            "command failed ({}): {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.status,
+            self.cmdline,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+}
+
+/// Run a command on the host (only used for `ip`/`nft`/`sysctl` set-up commands).
+fn sh(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String, String> {
+    let cmdline = format!("{program} {}", args.join(" "));
+    let mut cmd = Command::new(program);
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run `{cmdline}`: {e}"))?;
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut si = child.stdin.take().ok_or("no stdin pipe")?;
+        si.write_all(input.as_bytes())
+            .map_err(|e| format!("`{cmdline}`: writing stdin: {e}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("`{cmdline}`: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`{cmdline}` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn ip(args: &[&str]) -> Result<String, String> {
+    sh("ip", args, None)
+}
+
+fn pid_alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Delete namespaces left behind by lab processes that no longer exist (e.g. after a
+/// SIGKILL). Only touches names with our prefix whose owning pid is dead.
+fn remove_stale_namespaces() {
+    let Ok(dir) = std::fs::read_dir("/run/netns") else {
+        return;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(NS_PREFIX) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !pid_alive(pid) {
+            let _ = ip(&["netns", "del", &name]);
+        }
+    }
+}
+
+/// Deletes the namespaces it holds when dropped.
+#[derive(Debug, Default)]
+struct NsGuard {
+    names: Vec<String>,
+}
+
+impl NsGuard {
+    fn add(&mut self, name: &str) -> Result<(), String> {
+        ip(&["netns", "add", name])?;
+        self.names.push(name.to_string());
+        Ok(())
+    }
+}
+
+impl Drop for NsGuard {
+    fn drop(&mut self) {
+        for name in self.names.iter().rev() {
+            if let Err(e) = ip(&["netns", "del", name]) {
+                eprintln!("lab: could not delete namespace {name}: {e}");
+            }
+        }
+    }
+}
+
+/// A running lab. See the module documentation.
+#[derive(Debug)]
+pub struct Lab {
+    pub layout: Layout,
+    /// Name of the scanner namespace (`ip netns exec <scanner_ns> ...`).
+    pub scanner_ns: String,
+    /// Name of the target namespace.
+    pub target_ns: String,
+    /// The X in 198.18.X.0/24 and fd00:5ca0:X::/64.
+    pub subnet: u8,
+    /// How long `Lab::new` took.
+    pub setup_time: Duration,
+    /// CPU split: `Some((net_cpu, scanner_cpus))` when packet processing of both veth ends
+    /// is steered (RPS) to `net_cpu` and commands run in the scanner namespace are pinned
+    /// to the other CPUs, so replies arrive asynchronously as on a real network. `None`
+    /// with a single usable CPU (see docs/lab.md, "the ICMP race").
+    pub cpu_split: Option<(usize, Vec<usize>)>,
+    // Field order matters: services must stop before the namespaces are deleted.
+    services: services::Services,
+    guard: NsGuard,
+}
+
+impl Lab {
+    /// Build the lab. Fails (with a reason) if not root or a tool is missing.
+    pub fn new(layout: Layout) -> Result<Lab, String> {
+        let t0 = Instant::now();
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err("not running as root (network namespaces need CAP_SYS_ADMIN)".into());
+        }
+        for tool in ["ip", "nft", "sysctl"] {
+            if which(tool).is_none() {
+                return Err(format!("`{tool}` not found in PATH"));
+            }
+        }
+        remove_stale_namespaces();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let pid = std::process::id();
+        let base = format!("{NS_PREFIX}{pid}-{n}");
+        let (s, t) = (format!("{base}-s"), format!("{base}-t"));
+        // Same addresses in different labs are fine (each lab has its own namespaces);
+        // X still varies so that logs of parallel labs are distinguishable.
+        let subnet = (n % 256) as u8;
+        let mut guard = NsGuard::default();
+        guard.add(&s)?;
+        guard.add(&t)?;
+
+        let (s4, t4) = (
+            format!("198.18.{subnet}.1/24"),
+            format!("198.18.{subnet}.2/24"),
+        );
+        let (s6, t6) = (
+            format!("fd00:5ca0:{subnet:x}::1/64"),
+            format!("fd00:5ca0:{subnet:x}::2/64"),
+        );
+        for ns in [&s, &t] {
+            ip(&["-n", ns, "link", "set", "lo", "up"])?;
+        }
+        // Created directly inside the namespaces: no interface ever exists on the host.
+        ip(&[
+            "-n", &s, "link", "add", IFACE, "type", "veth", "peer", "name", IFACE, "netns", &t,
+        ])?;
+        // No router advertisements will be accepted: there must never be a default route.
+        sysctl(
+            &s,
+            &[
+                "net.ipv6.conf.all.accept_ra=0",
+                "net.ipv6.conf.default.accept_ra=0",
+            ],
+        )?;
+        sysctl(
+            &t,
+            &[
+                "net.ipv6.conf.all.accept_ra=0",
+                "net.ipv6.conf.default.accept_ra=0",
+            ],
+        )?;
+        // Per-namespace ICMP rate limits off in the target, so every REJECT answers (the
+        // defaults let only a burst of ~6 ICMP errors per peer through).
+        sysctl(
+            &t,
+            &[
+                "net.ipv4.icmp_ratelimit=0",
+                "net.ipv4.icmp_ratemask=0",
+                "net.ipv4.icmp_msgs_per_sec=1000000",
+                "net.ipv4.icmp_msgs_burst=1000000",
+                "net.ipv6.icmp.ratelimit=0",
+                "net.ipv6.icmp.ratemask=0",
+            ],
+        )?;
+        ip(&["-n", &s, "addr", "add", &s4, "dev", IFACE])?;
+        ip(&["-n", &t, "addr", "add", &t4, "dev", IFACE])?;
+        ip(&["-n", &s, "addr", "add", &s6, "dev", IFACE, "nodad"])?;
+        ip(&["-n", &t, "addr", "add", &t6, "dev", IFACE, "nodad"])?;
+        ip(&["-n", &s, "link", "set", IFACE, "up"])?;
+        ip(&["-n", &t, "link", "set", IFACE, "up"])?;
+
+        sh(
+            "ip",
+            &["netns", "exec", &t, "nft", "-f", "-"],
+            Some(&firewall::ruleset(&layout)),
+        )
+        .map_err(|e| format!("installing nftables ruleset: {e}"))?;
+
+        for ns in [&s, &t] {
+            for fam in ["-4", "-6"] {
+                let r = ip(&["-n", ns, fam, "route", "show", "default"])?;
+                if !r.trim().is_empty() {
+                    return Err(format!("namespace {ns} has a default route ({fam}): {r}"));
+                }
+            }
+        }
+        wait_link_up(&s)?;
+        wait_link_up(&t)?;
+
+        let cpu_split = split_cpus();
+        if let Some((net_cpu, _)) = &cpu_split {
+            let mask = rps_mask(*net_cpu);
+            for ns in [&s, &t] {
+                let cmd = format!("echo {mask} > /sys/class/net/{IFACE}/queues/rx-0/rps_cpus");
+                ip(&["netns", "exec", ns, "sh", "-c", &cmd])
+                    .map_err(|e| format!("setting RPS: {e}"))?;
+            }
+        } else {
+            eprintln!("lab: WARNING: only one usable CPU; no RPS/affinity split (IPv6 ICMP errors may race, docs/lab.md)");
+        }
+
+        let services = services::Services::start(&t, layout.open_ports())?;
+        Ok(Lab {
+            layout,
+            scanner_ns: s,
+            target_ns: t,
+            subnet,
+            setup_time: t0.elapsed(),
+            cpu_split,
+            services,
+            guard,
+        })
+    }
+
+    pub fn scanner_v4(&self) -> Ipv4Addr {
+        Ipv4Addr::new(198, 18, self.subnet, 1)
+    }
+    pub fn target_v4(&self) -> Ipv4Addr {
+        Ipv4Addr::new(198, 18, self.subnet, 2)
+    }
+    pub fn scanner_v6(&self) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd00, 0x5ca0, self.subnet as u16, 0, 0, 0, 0, 1)
+    }
+    pub fn target_v6(&self) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd00, 0x5ca0, self.subnet as u16, 0, 0, 0, 0, 2)
+    }
+    /// Target address as a string for `family`.
+    pub fn target(&self, family: Family) -> String {
+        match family {
+            Family::V4 => self.target_v4().to_string(),
+            Family::V6 => self.target_v6().to_string(),
+        }
+    }
+
+    /// Stop serving `port` (close its IPv4 and IPv6 listeners). The port becomes closed;
+    /// the layout is updated accordingly.
+    pub fn close_listener(&mut self, port: u16) -> Result<(), String> {
+        self.services.close(port)?;
+        self.layout.ports.remove(&port);
+        Ok(())
+    }
+
+    /// Run `program args...` inside the scanner namespace (`ip netns exec`), with a
+    /// 300 s timeout.
+    pub fn run_in_scanner<I, A>(
+        &self,
+        program: impl AsRef<OsStr>,
+        args: I,
+    ) -> Result<RunOutput, String>
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<OsStr>,
+    {
+        self.run_in_scanner_timeout(program, args, Duration::from_secs(300))
+    }
+
+    pub fn run_in_scanner_timeout<I, A>(
+        &self,
+        program: impl AsRef<OsStr>,
+        args: I,
+        timeout: Duration,
+    ) -> Result<RunOutput, String>
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<OsStr>,
+    {
+        let pin = self.cpu_split.as_ref().map(|(_, cpus)| cpus.clone());
+        run_in_ns(&self.scanner_ns, program.as_ref(), args, timeout, pin)
+    }
+
+    /// Run a command inside the target namespace (for diagnostics, e.g. `ss -ltn`).
+    pub fn run_in_target<I, A>(
+        &self,
+        program: impl AsRef<OsStr>,
+        args: I,
+    ) -> Result<RunOutput, String>
+    where
+        I: IntoIterator<Item = A>,
+        A: AsRef<OsStr>,
+    {
+        run_in_ns(
+            &self.target_ns,
+            program.as_ref(),
+            args,
+            Duration::from_secs(60),
+            None,
+        )
+    }
+}
+
+fn sysctl(ns: &str, settings: &[&str]) -> Result<(), String> {
+    let mut args = vec!["netns", "exec", ns, "sysctl", "-q", "-w"];
+    args.extend_from_slice(settings);
+    ip(&args).map(|_| ())
+}
+
+fn wait_link_up(ns: &str) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = ip(&["-n", ns, "-o", "link", "show", IFACE])?;
+        if out.contains("LOWER_UP") {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("{IFACE} in {ns} did not come up: {out}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// CPUs this process may run on.
+fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: cpu_set_t is plain data; sched_getaffinity writes at most its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// `(net_cpu, scanner_cpus)`: the last usable CPU handles lab packets, the others run
+/// the scanner. `None` with fewer than two CPUs.
+fn split_cpus() -> Option<(usize, Vec<usize>)> {
+    let mut cpus = allowed_cpus();
+    let net = cpus.pop()?;
+    if cpus.is_empty() {
+        return None;
+    }
+    Some((net, cpus))
+}
+
+/// RPS bitmap (`rps_cpus` format: hex, comma-separated 32-bit groups) selecting `cpu`.
+fn rps_mask(cpu: usize) -> String {
+    let groups = cpu / 32 + 1;
+    (0..groups)
+        .rev()
+        .map(|g| {
+            if g == cpu / 32 {
+                format!("{:08x}", 1u32 << (cpu % 32))
+            } else {
+                "00000000".into()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn run_in_ns<I, A>(
+    ns: &str,
+    program: &OsStr,
+    args: I,
+    timeout: Duration,
+    pin: Option<Vec<usize>>,
+) -> Result<RunOutput, String>
+where
+    I: IntoIterator<Item = A>,
+    A: AsRef<OsStr>,
+{
+    let mut cmd = Command::new("ip");
+    if let Some(cpus) = pin {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure only calls async-signal-safe functions (CPU_* macros are
+        // plain bit operations, sched_setaffinity is a syscall) and allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                for &c in &cpus {
+                    libc::CPU_SET(c, &mut set);
+                }
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    cmd.args(["netns", "exec", ns]).arg(program);
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    cmd.args(&args);
+    let cmdline = format!(
+        "ip netns exec {ns} {} {}",
+        program.to_string_lossy(),
+        args.iter()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let t0 = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run `{cmdline}`: {e}"))?;
+    let mut so = child.stdout.take().ok_or("no stdout pipe")?;
+    let mut se = child.stderr.take().ok_or("no stderr pipe")?;
+    let ro = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = so.read_to_end(&mut b);
+        b
+    });
+    let re = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = se.read_to_end(&mut b);
+        b
+    });
+    let status = loop {
+        match child.try_wait().map_err(|e| format!("`{cmdline}`: {e}"))? {
+            Some(st) => break st,
+            None if t0.elapsed() > timeout => {
+                // `ip netns exec` execs the program, so this is the program's own pid.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("`{cmdline}` timed out after {timeout:?}"));
+            }
+            None => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    let elapsed = t0.elapsed();
+    let stdout = String::from_utf8_lossy(&ro.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&re.join().unwrap_or_default()).into_owned();
+    Ok(RunOutput {
+        status,
+        stdout,
+        stderr,
+        elapsed,
+        cmdline,
+    })
+}
+
+/// Full path of `tool` if it is in PATH.
+pub fn which(tool: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+fn under_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
+}
+
+/// The skip policy: panic under `CI=true`, otherwise print a loud SKIP line.
+pub fn skip_or_panic(reason: &str) {
+    if under_ci() {
+        panic!("lab unavailable under CI=true: {reason}");
+    }
+    // Written to the stderr handle directly (not `eprintln!`), so libtest's output
+    // capture does not hide it for a passing test.
+    use std::io::Write;
+    let bar = "*".repeat(72);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{bar}\nSKIP (lab unavailable): {reason}\n{bar}\n"
+    );
+}
+
+/// Build a lab, or apply the skip policy and return `None` (the test should return).
+pub fn require(layout: Layout) -> Option<Lab> {
+    match Lab::new(layout) {
+        Ok(lab) => {
+            eprintln!(
+                "lab: {} / {} (198.18.{}.0/24, fd00:5ca0:{:x}::/64) ready in {:?}; cpu split (net cpu, scanner cpus): {:?}",
+                lab.scanner_ns, lab.target_ns, lab.subnet, lab.subnet, lab.setup_time, lab.cpu_split
+            );
+            Some(lab)
+        }
+        Err(e) => {
+            skip_or_panic(&e);
+            None
+        }
+    }
+}
+
+/// Path of an external tool (nmap, ndiff, xmllint), or apply the skip policy.
+pub fn require_tool(tool: &str) -> Option<std::path::PathBuf> {
+    match which(tool) {
+        Some(p) => Some(p),
+        None => {
+            skip_or_panic(&format!("`{tool}` not found in PATH"));
+            None
+        }
+    }
+}
