@@ -95,7 +95,8 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         None => Default::default(),
     };
     let config = resolve(cli_layer.over(profile.over(defaults()))).map_err(|e| usage(e.into()))?;
-    let (job, scans) = plan::build(&config).map_err(usage)?;
+    let seed = cli.seed.unwrap_or_else(random_seed);
+    let (job, scans) = plan::build(&config, seed).map_err(usage)?;
     let options = ReportOptions {
         open_only: config.report.open_only,
         reason: config.report.reason,
@@ -118,6 +119,14 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
             .then(|| job.targets.iter().count() as u64),
     };
     runtime.block_on(scan(job, start, &mut reporters))
+}
+
+/// A per-run random seed (the standard library's randomly keyed hasher).
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.finish()
 }
 
 fn extension(format: &str) -> &'static str {

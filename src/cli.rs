@@ -114,6 +114,10 @@ pub struct Cli {
     )]
     pub max_parallelism: Option<u32>,
 
+    /// Seed of the keyed probe order: the same seed sends probes in the same order
+    #[arg(long = "seed", value_name = "N")]
+    pub seed: Option<u64>,
+
     /// Read targets from FILE (nmap's -iL)
     #[arg(long = "input-file", value_name = "FILE")]
     pub input_files: Vec<PathBuf>,

@@ -33,7 +33,7 @@ pub fn ports_for(config: &Config, proto: Protocol) -> Result<PortSet> {
 }
 
 /// Builds the engine job, or explains which input is wrong.
-pub fn build(config: &Config) -> Result<(ScanJob, Vec<ScanTypeInfo>)> {
+pub fn build(config: &Config, seed: u64) -> Result<(ScanJob, Vec<ScanTypeInfo>)> {
     let mut units = Vec::new();
     let mut infos = Vec::new();
     for name in &config.techniques {
@@ -75,6 +75,7 @@ pub fn build(config: &Config) -> Result<(ScanJob, Vec<ScanTypeInfo>)> {
             targets,
             units,
             timing: config.timing.clone(),
+            seed,
         },
         infos,
     ))

@@ -290,3 +290,27 @@ fn small_descriptor_limit_still_scans_exactly() {
         assert_eq!(p["state"], want, "port {port}");
     }
 }
+
+#[test]
+fn host_timeout_reports_the_host_as_timed_out_without_ports() {
+    // --max-rate 200 makes 5000 ports take at least 25 s, far past the 300 ms host timeout.
+    let out = scanfw(&["-p", "1-5000", "--max-rate", "200", "--host-timeout", "300ms", "-oJ", "-", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let host = &doc["hosts"][0];
+    assert_eq!(host["timedout"], true, "{host}");
+    assert_eq!(host["ports"].as_array().map(Vec::len), Some(0));
+    let sent = doc["stats"]["probes_sent"].as_u64().expect("probes_sent");
+    assert!(sent < 5000, "the host was abandoned early ({sent} probes)");
+}
+
+#[test]
+fn max_rate_bounds_the_probes_sent() {
+    // At most 100 probes per second: a 400 ms host timeout leaves room for roughly 40 probes,
+    // never for all 1000 (machine load can only make it fewer).
+    let out = scanfw(&["-p", "1-1000", "--max-rate", "100", "--host-timeout", "400ms", "-oJ", "-", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let sent = doc["stats"]["probes_sent"].as_u64().expect("probes_sent");
+    assert!((1..=60).contains(&sent), "{sent} probes in 400 ms at --max-rate 100");
+}

@@ -7,6 +7,9 @@
 
 mod connect;
 mod limits;
+mod loss;
+mod order;
+mod sched;
 mod sockopt;
 
 pub use limits::raise_fd_limit;
@@ -38,6 +41,8 @@ pub struct ScanJob {
     pub units: Vec<ScanUnit>,
     /// Timing.
     pub timing: Timing,
+    /// Seed of the keyed probe order (`--seed`); the same seed gives the same order.
+    pub seed: u64,
 }
 
 /// What the engine tells the outside world while it runs.
@@ -95,5 +100,5 @@ pub async fn run(
             return Err(EngineError::RawUnavailable(unit.technique.name()));
         }
     }
-    Ok(connect::ConnectDriver::new(job, events, stop).run().await)
+    Ok(connect::run(job, events, stop).await)
 }

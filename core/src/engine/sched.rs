@@ -1,0 +1,468 @@
+//! The scheduler shared by every transport: which probe goes next, what a reply or a timeout
+//! means for the port, when a host is finished.
+//!
+//! Per host: one slot per (technique, port) visited in a keyed pseudo-random order, an RTT
+//! estimator, and the highest try that ever drew a reply (it bounds how often silent ports are
+//! retried, as nmap does). Globally: the congestion window, the loss monitor that tells random
+//! loss from congestion, the pacer, the in-flight limit of the transport, and a FIFO of
+//! retransmissions that go before new probes. Transports only send and report back.
+
+use super::loss::LossMonitor;
+use super::order::PortOrder;
+use super::{EngineEvent, EngineStats, ScanJob};
+use crate::result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, RttTimes};
+use crate::state::{Reason, Verdict};
+use crate::target::Target;
+use crate::timing::{CongestionWindow, Pacer, RttEstimator};
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::mpsc;
+
+/// Hosts scanned side by side.
+const HOSTGROUP: usize = 256;
+/// Minimum gap between progress events.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// One transmission: host, slot and try number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Probe {
+    pub host: u64,
+    pub slot: u32,
+    pub try_no: u8,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    unit: u8,
+    port: u16,
+    verdict: Option<Verdict>,
+    /// The transmission in flight, if any, and when it left.
+    in_flight: Option<(u8, Instant)>,
+}
+
+#[derive(Debug)]
+struct Host {
+    target: Target,
+    slots: Vec<Slot>,
+    order: PortOrder,
+    undecided: usize,
+    in_flight: usize,
+    rtt: RttEstimator,
+    max_ok_try: u8,
+    started: Instant,
+    started_wall: SystemTime,
+}
+
+/// What the transport should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Send this probe now.
+    Send(Probe),
+    /// Nothing may be sent before this instant.
+    WaitUntil(Instant),
+    /// The window or the transport limit is full, or nothing is ready: wait for completions.
+    Blocked,
+}
+
+pub(super) struct Scheduler<'a> {
+    job: &'a ScanJob,
+    events: &'a mpsc::UnboundedSender<EngineEvent>,
+    targets: Box<dyn Iterator<Item = Target> + Send + 'a>,
+    targets_left: bool,
+    hosts: HashMap<u64, Host>,
+    by_addr: HashMap<IpAddr, u64>,
+    rotation: VecDeque<u64>,
+    next_host_id: u64,
+    retransmit: VecDeque<Probe>,
+    in_flight: usize,
+    limit: usize,
+    cwnd: CongestionWindow,
+    loss: LossMonitor,
+    pacer: Pacer,
+    seed: u64,
+    resource_notice: bool,
+    resource_pause: Option<Instant>,
+    stats: EngineStats,
+    decided: u64,
+    total: Option<u64>,
+    last_progress: Instant,
+    started: Instant,
+}
+
+impl<'a> Scheduler<'a> {
+    /// `limit` is the transport's hard cap on probes in flight (descriptors, buffers);
+    /// `default_ceiling` the window ceiling when the user set no `--max-parallelism`.
+    pub fn new(
+        job: &'a ScanJob,
+        events: &'a mpsc::UnboundedSender<EngineEvent>,
+        limit: usize,
+        default_ceiling: u32,
+    ) -> Self {
+        let t = &job.timing;
+        let ceiling = if t.serial { 1 } else { t.max_parallelism.unwrap_or(default_ceiling) };
+        let ceiling = ceiling.min(u32::try_from(limit).unwrap_or(u32::MAX)).max(1);
+        let floor = t.min_parallelism.unwrap_or(1).min(ceiling);
+        let ports_per_host: u64 = job.units.iter().map(|u| u.ports.len() as u64).sum();
+        let host_count = (job.targets.upper_bound() <= 1 << 20).then(|| job.targets.iter().count() as u64);
+        Scheduler {
+            job,
+            events,
+            targets: Box::new(job.targets.iter()),
+            targets_left: true,
+            hosts: HashMap::new(),
+            by_addr: HashMap::new(),
+            rotation: VecDeque::new(),
+            next_host_id: 0,
+            retransmit: VecDeque::new(),
+            in_flight: 0,
+            limit,
+            cwnd: CongestionWindow::new(floor, ceiling),
+            loss: LossMonitor::default(),
+            pacer: Pacer::for_timing(t),
+            seed: job.seed,
+            resource_notice: false,
+            resource_pause: None,
+            stats: EngineStats::default(),
+            decided: 0,
+            total: host_count.map(|h| h * ports_per_host),
+            last_progress: Instant::now(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Everything is decided and reported.
+    pub fn is_done(&self) -> bool {
+        self.in_flight == 0 && self.retransmit.is_empty() && self.hosts.is_empty() && !self.targets_left
+    }
+
+    /// Probes in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// The next thing to do, given the window, the pacer and the transport limit.
+    pub fn next(&mut self, now: Instant) -> Next {
+        let t = &self.job.timing;
+        if let Some(until) = self.resource_pause.filter(|&u| u > now) {
+            return Next::WaitUntil(until);
+        }
+        let behind_min_rate = t
+            .min_rate
+            .is_some_and(|r| (self.stats.probes_sent as f64) < r * self.started.elapsed().as_secs_f64());
+        let window_open = self.in_flight < self.cwnd.allowed() || (behind_min_rate && !t.serial);
+        if !window_open || self.in_flight >= self.limit {
+            return Next::Blocked;
+        }
+        if let Some(at) = self.pacer.ready_at(now) {
+            return Next::WaitUntil(at);
+        }
+        match self.pick() {
+            Some(p) => Next::Send(p),
+            None => Next::Blocked,
+        }
+    }
+
+    fn pick(&mut self) -> Option<Probe> {
+        while let Some(p) = self.retransmit.pop_front() {
+            let undecided = self
+                .hosts
+                .get(&p.host)
+                .is_some_and(|h| h.slots[p.slot as usize].verdict.is_none());
+            if undecided {
+                return Some(p);
+            }
+        }
+        loop {
+            for _ in 0..self.rotation.len() {
+                let id = self.rotation.pop_front()?;
+                self.rotation.push_back(id);
+                if let Some(h) = self.hosts.get_mut(&id) {
+                    if let Some(slot) = h.order.next() {
+                        return Some(Probe { host: id, slot, try_no: 0 });
+                    }
+                }
+            }
+            if !self.activate_host() {
+                return None;
+            }
+        }
+    }
+
+    /// Brings the next target into the active group; false when none can be added now.
+    fn activate_host(&mut self) -> bool {
+        let group = if self.job.timing.serial { 1 } else { HOSTGROUP };
+        if !self.targets_left || self.hosts.len() >= group {
+            return false;
+        }
+        let Some(target) = self.targets.next() else {
+            self.targets_left = false;
+            return false;
+        };
+        let mut slots = Vec::new();
+        for (i, unit) in self.job.units.iter().enumerate() {
+            let unit_no = u8::try_from(i).unwrap_or(u8::MAX);
+            slots.extend(unit.ports.iter().map(|port| Slot { unit: unit_no, port, verdict: None, in_flight: None }));
+        }
+        let id = self.next_host_id;
+        self.next_host_id += 1;
+        self.stats.hosts += 1;
+        let order = PortOrder::new(slots.len() as u32, self.seed, &target.addr);
+        let host = Host {
+            target,
+            undecided: slots.len(),
+            slots,
+            order,
+            in_flight: 0,
+            rtt: RttEstimator::new(&self.job.timing),
+            max_ok_try: 0,
+            started: Instant::now(),
+            started_wall: SystemTime::now(),
+        };
+        let empty = host.slots.is_empty();
+        // The same address twice in one group: the later one waits for the earlier (replies
+        // are matched by address).
+        self.by_addr.entry(host.target.addr).or_insert(id);
+        self.hosts.insert(id, host);
+        self.rotation.push_back(id);
+        if empty {
+            self.finish_host(id, false);
+        }
+        true
+    }
+
+    /// Where a probe goes.
+    pub fn destination(&self, p: Probe) -> Option<SocketAddr> {
+        let h = self.hosts.get(&p.host)?;
+        Some(SocketAddr::new(h.target.addr, h.slots[p.slot as usize].port))
+    }
+
+    /// Which technique unit a probe belongs to.
+    pub fn unit_of(&self, p: Probe) -> Option<usize> {
+        self.hosts.get(&p.host).map(|h| usize::from(h.slots[p.slot as usize].unit))
+    }
+
+    /// The probe timeout for a host now.
+    pub fn timeout_for(&self, host: u64) -> Duration {
+        self.hosts.get(&host).map_or(self.job.timing.initial_rtt_timeout, |h| h.rtt.timeout())
+    }
+
+    /// Finds the slot of (`unit`, `port`) on the active host with address `addr`.
+    pub fn lookup(&self, addr: IpAddr, unit: usize, port: u16) -> Option<(u64, u32)> {
+        let id = *self.by_addr.get(&addr)?;
+        let h = self.hosts.get(&id)?;
+        let key = (u8::try_from(unit).ok()?, port);
+        let idx = h.slots.binary_search_by_key(&key, |s| (s.unit, s.port)).ok()?;
+        Some((id, idx as u32))
+    }
+
+    /// The try currently in flight for a slot.
+    pub fn in_flight_try(&self, host: u64, slot: u32) -> Option<u8> {
+        self.hosts.get(&host)?.slots.get(slot as usize)?.in_flight.map(|(t, _)| t)
+    }
+
+    /// A probe left at `now`.
+    pub fn sent(&mut self, p: Probe, now: Instant) {
+        let Some(h) = self.hosts.get_mut(&p.host) else { return };
+        let slot = &mut h.slots[p.slot as usize];
+        if slot.in_flight.is_none() {
+            h.in_flight += 1;
+            self.in_flight += 1;
+        }
+        slot.in_flight = Some((p.try_no, now));
+        self.stats.probes_sent += 1;
+        if p.try_no > 0 {
+            self.stats.retransmissions += 1;
+        }
+        self.pacer.sent(now);
+    }
+
+    fn complete(&mut self, host: u64, slot: u32) -> Option<(u8, Instant)> {
+        let h = self.hosts.get_mut(&host)?;
+        let taken = h.slots[slot as usize].in_flight.take();
+        if taken.is_some() {
+            h.in_flight -= 1;
+            self.in_flight -= 1;
+        }
+        taken
+    }
+
+    /// A reply that answers transmission `try_no` of a slot (a reply naming its transmission,
+    /// or a connect() outcome). Replies to earlier transmissions still count; duplicates only
+    /// change the state where nmap's rules allow.
+    pub fn reply(&mut self, host: u64, slot: u32, try_no: u8, verdict: Verdict, now: Instant) {
+        let in_flight = self.complete(host, slot);
+        let Some(h) = self.hosts.get_mut(&host) else { return };
+        if let Some((t, sent)) = in_flight {
+            if t == try_no {
+                h.rtt.sample(now.saturating_duration_since(sent));
+            }
+            h.max_ok_try = h.max_ok_try.max(try_no);
+            let dropped = try_no > 0;
+            if self.loss.record(dropped) {
+                self.cwnd.on_drop();
+            } else {
+                self.cwnd.on_success();
+            }
+        }
+        self.decide(host, slot, verdict);
+    }
+
+    /// Transmission `try_no` of a slot went unanswered for its timeout.
+    pub fn timeout(&mut self, p: Probe) {
+        if self.in_flight_try(p.host, p.slot) != Some(p.try_no) {
+            return; // answered meanwhile, or an older transmission
+        }
+        self.complete(p.host, p.slot);
+        let max_retries = self.job.timing.max_retries;
+        let Some(h) = self.hosts.get(&p.host) else { return };
+        let allowed = u32::from(h.max_ok_try).saturating_add(1).max(1).min(max_retries);
+        if u32::from(p.try_no) < allowed {
+            self.retransmit.push_back(Probe { try_no: p.try_no.saturating_add(1), ..p });
+        } else {
+            self.cwnd.on_success();
+            let unit = usize::from(h.slots[p.slot as usize].unit);
+            let silence = self.job.units[unit].technique.on_silence();
+            self.decide(p.host, p.slot, Verdict { reason_ttl: 0, ..silence });
+        }
+    }
+
+    /// A local resource error on sending: requeue the probe, shrink the window.
+    pub fn resource_error(&mut self, p: Probe, errno: i32) {
+        self.complete(p.host, p.slot);
+        self.retransmit.push_front(p);
+        self.cwnd.cap((self.in_flight * 3 / 4).max(1));
+        if self.in_flight == 0 {
+            self.resource_pause = Some(Instant::now() + Duration::from_millis(20));
+        }
+        if !self.resource_notice {
+            self.resource_notice = true;
+            let what = std::io::Error::from_raw_os_error(errno);
+            self.emit(EngineEvent::Notice(format!(
+                "local resource limit reached ({what}); slowing down to {} probes in flight",
+                self.cwnd.allowed()
+            )));
+        }
+    }
+
+    fn decide(&mut self, host: u64, slot: u32, verdict: Verdict) {
+        let Some(h) = self.hosts.get_mut(&host) else { return };
+        let s = &mut h.slots[slot as usize];
+        let silence_is_open = self.job.units[usize::from(s.unit)].technique.silence_is_open();
+        match s.verdict {
+            None => {
+                s.verdict = Some(verdict);
+                h.undecided -= 1;
+                self.decided += 1;
+                if s.in_flight.take().is_some() {
+                    h.in_flight -= 1;
+                    self.in_flight -= 1;
+                }
+            }
+            Some(old) if old.state.may_become(verdict.state, silence_is_open) => s.verdict = Some(verdict),
+            Some(_) => {}
+        }
+        if h.undecided == 0 && h.in_flight == 0 {
+            self.finish_host(host, false);
+        }
+        self.progress(false);
+    }
+
+    /// Abandons hosts over `--host-timeout`.
+    pub fn expire_hosts(&mut self) {
+        let Some(limit) = self.job.timing.host_timeout else { return };
+        let expired: Vec<u64> =
+            self.hosts.iter().filter(|(_, h)| h.started.elapsed() >= limit).map(|(&id, _)| id).collect();
+        for id in expired {
+            self.finish_host(id, true);
+        }
+    }
+
+    fn finish_host(&mut self, id: u64, timed_out: bool) {
+        let Some(host) = self.hosts.remove(&id) else { return };
+        self.in_flight -= host.in_flight;
+        self.rotation.retain(|&h| h != id);
+        if self.by_addr.get(&host.target.addr) == Some(&id) {
+            self.by_addr.remove(&host.target.addr);
+            // Another active host with the same address takes over reply matching.
+            if let Some((&other, _)) = self.hosts.iter().find(|(_, h)| h.target.addr == host.target.addr) {
+                self.by_addr.insert(host.target.addr, other);
+            }
+        }
+        let partial = !timed_out && host.undecided > 0;
+        let result = self.host_result(host, timed_out, partial);
+        self.emit(EngineEvent::HostDone(result));
+    }
+
+    fn host_result(&self, host: Host, timed_out: bool, partial: bool) -> HostResult {
+        let mut ports: Vec<PortResult> = if timed_out {
+            Vec::new()
+        } else {
+            host.slots
+                .iter()
+                .filter_map(|s| {
+                    s.verdict.map(|v| PortResult {
+                        protocol: self.job.units[usize::from(s.unit)].technique.protocol(),
+                        port: s.port,
+                        state: v.state,
+                        reason: v.reason,
+                        reason_ttl: v.reason_ttl,
+                    })
+                })
+                .collect()
+        };
+        ports.sort_by_key(|p| (p.protocol, p.port));
+        let times = host.rtt.stats().map(|(srtt, rttvar)| RttTimes { srtt, rttvar, timeout: host.rtt.timeout() });
+        HostResult {
+            addr: host.target.addr,
+            hostnames: host
+                .target
+                .hostname
+                .map(|name| vec![Hostname { name, kind: HostnameKind::User }])
+                .unwrap_or_default(),
+            status: HostStatus { up: true, reason: Reason::UserSet, reason_ttl: 0 },
+            ports,
+            start: host.started_wall,
+            end: SystemTime::now(),
+            timed_out,
+            partial,
+            times,
+        }
+    }
+
+    /// Stops: every active host is reported with what is decided so far.
+    pub fn interrupt(&mut self) {
+        self.stats.interrupted = true;
+        self.retransmit.clear();
+        let mut ids: Vec<u64> = self.hosts.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.finish_host(id, false);
+        }
+        self.in_flight = 0;
+        self.targets_left = false;
+    }
+
+    /// Sends a progress event, at most every 100 ms unless forced.
+    pub fn progress(&mut self, force: bool) {
+        if force || self.last_progress.elapsed() >= PROGRESS_EVERY {
+            self.last_progress = Instant::now();
+            self.emit(EngineEvent::Progress { done: self.decided, total: self.total });
+        }
+    }
+
+    /// A notice for the user.
+    pub fn notice(&self, text: String) {
+        self.emit(EngineEvent::Notice(text));
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // A closed receiver only means nobody listens any more.
+        let _ = self.events.send(event);
+    }
+
+    /// Totals so far.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+}
