@@ -94,9 +94,20 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         Some(path) => load_profile(path, &known).map_err(|e| usage(e.into()))?,
         None => Default::default(),
     };
-    let config = resolve(cli_layer.over(profile.over(defaults()))).map_err(|e| usage(e.into()))?;
+    // SYN is the default when raw sockets are available, connect otherwise (as in nmap).
+    let raw = engine::raw_available();
+    let mut base = defaults();
+    base.techniques = Some(vec![if raw { "syn" } else { "connect" }.to_string()]);
+    let config = resolve(cli_layer.over(profile.over(base))).map_err(|e| usage(e.into()))?;
     let seed = cli.seed.unwrap_or_else(random_seed);
-    let (job, scans) = plan::build(&config, seed).map_err(usage)?;
+    let privileges = plan::Privileges {
+        raw,
+        allow_fallback: !cli.no_fallback,
+    };
+    let (job, scans, notices) = plan::build(&config, seed, privileges).map_err(usage)?;
+    for n in notices {
+        eprintln!("scanfw: {n}");
+    }
     let options = ReportOptions {
         open_only: config.report.open_only,
         reason: config.report.reason,
@@ -125,7 +136,11 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 

@@ -114,6 +114,10 @@ pub struct Cli {
     )]
     pub max_parallelism: Option<u32>,
 
+    /// Refuse (exit 2) instead of falling back to connect when raw sockets are unavailable
+    #[arg(long = "no-fallback")]
+    pub no_fallback: bool,
+
     /// Seed of the keyed probe order: the same seed sends probes in the same order
     #[arg(long = "seed", value_name = "N")]
     pub seed: Option<u64>,

@@ -32,12 +32,42 @@ pub fn ports_for(config: &Config, proto: Protocol) -> Result<PortSet> {
     Ok(set)
 }
 
-/// Builds the engine job, or explains which input is wrong.
-pub fn build(config: &Config, seed: u64) -> Result<(ScanJob, Vec<ScanTypeInfo>)> {
+/// How techniques that need raw sockets are handled.
+#[derive(Debug, Clone, Copy)]
+pub struct Privileges {
+    /// Raw sockets can be opened (CAP_NET_RAW).
+    pub raw: bool,
+    /// Use a technique's unprivileged fallback instead of refusing.
+    pub allow_fallback: bool,
+}
+
+/// Builds the engine job, or explains which input is wrong. Returns notices for the user
+/// (e.g. a fallback to connect).
+pub fn build(
+    config: &Config,
+    seed: u64,
+    privileges: Privileges,
+) -> Result<(ScanJob, Vec<ScanTypeInfo>, Vec<String>)> {
     let mut units = Vec::new();
     let mut infos = Vec::new();
+    let mut notices = Vec::new();
     for name in &config.techniques {
-        let desc = registry::technique(name)?;
+        let mut desc = registry::technique(name)?;
+        if desc.needs_privilege && !privileges.raw {
+            match desc.fallback {
+                Some(fallback) if privileges.allow_fallback => {
+                    notices.push(format!(
+                        "the {} technique needs raw-socket privileges (root or CAP_NET_RAW); falling back to {fallback}",
+                        desc.name
+                    ));
+                    desc = registry::technique(fallback)?;
+                }
+                _ => bail!(
+                    "the {} technique needs raw-socket privileges: run as root or grant CAP_NET_RAW (setcap cap_net_raw+ep)",
+                    desc.name
+                ),
+            }
+        }
         if units
             .iter()
             .any(|u: &ScanUnit| u.technique.name() == desc.name)
@@ -78,5 +108,6 @@ pub fn build(config: &Config, seed: u64) -> Result<(ScanJob, Vec<ScanTypeInfo>)>
             seed,
         },
         infos,
+        notices,
     ))
 }

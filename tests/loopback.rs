@@ -294,8 +294,23 @@ fn small_descriptor_limit_still_scans_exactly() {
 #[test]
 fn host_timeout_reports_the_host_as_timed_out_without_ports() {
     // --max-rate 200 makes 5000 ports take at least 25 s, far past the 300 ms host timeout.
-    let out = scanfw(&["-p", "1-5000", "--max-rate", "200", "--host-timeout", "300ms", "-oJ", "-", "127.0.0.1"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = scanfw(&[
+        "-p",
+        "1-5000",
+        "--max-rate",
+        "200",
+        "--host-timeout",
+        "300ms",
+        "-oJ",
+        "-",
+        "127.0.0.1",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let host = &doc["hosts"][0];
     assert_eq!(host["timedout"], true, "{host}");
@@ -308,9 +323,22 @@ fn host_timeout_reports_the_host_as_timed_out_without_ports() {
 fn max_rate_bounds_the_probes_sent() {
     // At most 100 probes per second: a 400 ms host timeout leaves room for roughly 40 probes,
     // never for all 1000 (machine load can only make it fewer).
-    let out = scanfw(&["-p", "1-1000", "--max-rate", "100", "--host-timeout", "400ms", "-oJ", "-", "127.0.0.1"]);
+    let out = scanfw(&[
+        "-p",
+        "1-1000",
+        "--max-rate",
+        "100",
+        "--host-timeout",
+        "400ms",
+        "-oJ",
+        "-",
+        "127.0.0.1",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let sent = doc["stats"]["probes_sent"].as_u64().expect("probes_sent");
-    assert!((1..=60).contains(&sent), "{sent} probes in 400 ms at --max-rate 100");
+    assert!(
+        (1..=60).contains(&sent),
+        "{sent} probes in 400 ms at --max-rate 100"
+    );
 }

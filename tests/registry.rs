@@ -13,7 +13,7 @@ fn registered_techniques_are_exactly_these() {
         .iter()
         .map(|d| d.name)
         .collect();
-    assert_eq!(names, ["connect"]);
+    assert_eq!(names, ["connect", "syn"]);
 }
 
 #[test]
@@ -29,6 +29,7 @@ fn registered_reporters_are_exactly_these() {
 #[test]
 fn lookup_by_name_and_nmap_letter() {
     assert_eq!(registry::technique("T").expect("-sT").name, "connect");
+    assert_eq!(registry::technique("S").expect("-sS").name, "syn");
     assert_eq!(
         registry::technique("CONNECT")
             .expect("case-insensitive")
@@ -55,5 +56,9 @@ fn binary_lists_the_same_plugins() {
         .lines()
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(first_words, ["connect", "json", "table", "xml"], "{text}");
+    assert_eq!(
+        first_words,
+        ["connect", "syn", "json", "table", "xml"],
+        "{text}"
+    );
 }

@@ -17,6 +17,7 @@
 //! plugin crates must be able to depend on a single, stable surface.
 
 pub mod engine;
+pub mod packet;
 pub mod ports;
 pub mod registry;
 pub mod reporter;

@@ -22,6 +22,9 @@ pub struct TechniqueDescriptor {
     pub summary: &'static str,
     /// Whether it needs raw-socket privileges (CAP_NET_RAW).
     pub needs_privilege: bool,
+    /// The unprivileged technique used instead when privileges are missing (SYN falls back to
+    /// connect, as in nmap); `None` means the scan is refused.
+    pub fallback: Option<&'static str>,
     /// Creates the technique.
     pub constructor: fn() -> Box<dyn ScanTechnique>,
 }

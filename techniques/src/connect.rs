@@ -18,6 +18,7 @@ inventory::submit! {
         nmap_letter: Some('T'),
         summary: "TCP connect() scan: full handshake through the OS, no privileges needed",
         needs_privilege: false,
+        fallback: None,
         constructor: || Box::new(Connect),
     }
 }

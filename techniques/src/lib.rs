@@ -6,5 +6,7 @@
 //! (`use scanfw_techniques as _;`) to make its techniques available.
 
 mod connect;
+mod syn;
 
 pub use connect::Connect;
+pub use syn::Syn;

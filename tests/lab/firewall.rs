@@ -12,9 +12,18 @@ fn set(ports: &[u16]) -> String {
 }
 
 /// The ruleset, for `nft -f -` inside the target namespace. Empty table (no rules) when
-/// the layout has no firewalled port.
+/// the layout has no firewalled port and no loss. With `loss_percent`, the first rule drops
+/// that share of every packet entering through the veth (before any per-port rule, so
+/// probes to every kind of port are lost alike; ARP is not in the `inet` family and is
+/// not affected, IPv6 neighbour discovery is).
 pub fn ruleset(layout: &Layout) -> String {
     let mut rules = Vec::new();
+    if let Some(n) = layout.loss_percent.filter(|&n| n > 0) {
+        rules.push(format!(
+            "iifname \"{}\" numgen random mod 100 < {n} counter drop",
+            super::IFACE
+        ));
+    }
     let mut add = |kind: PortKind, v4: &str, v6: &str| {
         let ports = layout.ports_of(kind);
         if ports.is_empty() {

@@ -1,5 +1,6 @@
-//! What the lab configures on each TCP port of the target, and what a connect scan
-//! (`-sT`) is expected to report for it (ground truth from nmap 7.93, see docs/lab.md).
+//! What the lab configures on each TCP port of the target (plus optional random loss and
+//! extra target addresses), and what a connect scan (`-sT`) and a SYN scan (`-sS`) are
+//! expected to report for each port (ground truth from nmap 7.93, see docs/lab.md).
 
 use std::collections::BTreeMap;
 
@@ -50,6 +51,22 @@ impl PortKind {
         }
     }
 
+    /// `(state, reason)` that a SYN scan (`-sS`) must report for this port, in both
+    /// families (nmap 7.93 `-sS --reason` against this lab, docs/lab.md): the raw reply is
+    /// classified directly, so ICMP port-unreachable is `filtered` (a TCP probe is never
+    /// closed by ICMP) and ICMPv6 address-unreachable is reported as `host-unreach`.
+    pub fn expected_syn(self, _family: Family) -> (&'static str, &'static str) {
+        match self {
+            PortKind::Open => ("open", "syn-ack"),
+            PortKind::Closed => ("closed", "reset"),
+            PortKind::Drop => ("filtered", "no-response"),
+            PortKind::RejectAdminProhibited => ("filtered", "admin-prohibited"),
+            PortKind::RejectHostUnreachable => ("filtered", "host-unreach"),
+            PortKind::RejectTcpReset => ("closed", "reset"),
+            PortKind::RejectPortUnreachable => ("filtered", "port-unreach"),
+        }
+    }
+
     pub fn is_firewalled(self) -> bool {
         !matches!(self, PortKind::Open | PortKind::Closed)
     }
@@ -59,6 +76,15 @@ impl PortKind {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layout {
     pub ports: BTreeMap<u16, PortKind>,
+    /// Random loss: the target drops this percentage of the packets entering it on its veth
+    /// (nftables `numgen random mod 100 < N drop`, before the per-port rules). `None` (and
+    /// `Some(0)`) means no loss rule. Only incoming packets are dropped: the target's own
+    /// replies (SYN+ACK, RST, ICMP errors) are not, but the probe that draws them may be.
+    pub loss_percent: Option<u8>,
+    /// Extra addresses on the target's veth besides .2 / ::2: 198.18.X.3.. and
+    /// fd00:5ca0:X::3.. (so `7` gives 198.18.X.2-9). The listeners (bound to the wildcard
+    /// addresses) and the firewall rules serve every address alike.
+    pub extra_target_hosts: u8,
 }
 
 impl Layout {
@@ -87,6 +113,23 @@ impl Layout {
             .with(PortKind::RejectPortUnreachable, &[111])
     }
 
+    /// Builder: random loss of `percent` % of the packets entering the target.
+    pub fn with_loss(mut self, percent: u8) -> Layout {
+        assert!(percent <= 100, "loss percentage above 100");
+        self.loss_percent = Some(percent);
+        self
+    }
+
+    /// Builder: `n` extra target addresses (see [`Layout::extra_target_hosts`]).
+    pub fn with_extra_hosts(mut self, n: u8) -> Layout {
+        assert!(
+            n <= 250,
+            "at most 250 extra target addresses (198.18.X.3-252)"
+        );
+        self.extra_target_hosts = n;
+        self
+    }
+
     pub fn kind(&self, port: u16) -> PortKind {
         self.ports.get(&port).copied().unwrap_or(PortKind::Closed)
     }
@@ -110,5 +153,9 @@ impl Layout {
 
     pub fn expected_connect(&self, port: u16, family: Family) -> (&'static str, &'static str) {
         self.kind(port).expected_connect(family)
+    }
+
+    pub fn expected_syn(&self, port: u16, family: Family) -> (&'static str, &'static str) {
+        self.kind(port).expected_syn(family)
     }
 }

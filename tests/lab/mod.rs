@@ -4,7 +4,8 @@
 //! pair, with RFC 2544 benchmark IPv4 addresses (198.18.X.1/24 and .2/24) and ULA IPv6
 //! addresses (fd00:5ca0:X::1/64 and ::2/64). Neither namespace has a default route, so
 //! packets from the scanner namespace can only reach the target. The target runs TCP
-//! listeners and an nftables ruleset according to a [`Layout`]. Dropping the lab (also
+//! listeners and an nftables ruleset according to a [`Layout`] (which may also add random
+//! loss and extra target addresses). Dropping the lab (also
 //! while unwinding from a panic) stops the listeners and deletes both namespaces.
 //!
 //! Needs root, iproute2 (`ip`), nftables (`nft`) and `sysctl`. Use [`require`] to get the
@@ -243,6 +244,13 @@ impl Lab {
         ip(&["-n", &t, "addr", "add", &t4, "dev", IFACE])?;
         ip(&["-n", &s, "addr", "add", &s6, "dev", IFACE, "nodad"])?;
         ip(&["-n", &t, "addr", "add", &t6, "dev", IFACE, "nodad"])?;
+        for i in 0..layout.extra_target_hosts {
+            let h = 3 + i;
+            let a4 = format!("198.18.{subnet}.{h}/24");
+            let a6 = format!("fd00:5ca0:{subnet:x}::{h:x}/64");
+            ip(&["-n", &t, "addr", "add", &a4, "dev", IFACE])?;
+            ip(&["-n", &t, "addr", "add", &a6, "dev", IFACE, "nodad"])?;
+        }
         ip(&["-n", &s, "link", "set", IFACE, "up"])?;
         ip(&["-n", &t, "link", "set", IFACE, "up"])?;
 
@@ -301,6 +309,22 @@ impl Lab {
     pub fn target_v6(&self) -> Ipv6Addr {
         Ipv6Addr::new(0xfd00, 0x5ca0, self.subnet as u16, 0, 0, 0, 0, 2)
     }
+    /// Every target address of `family`: .2 / ::2 first, then the
+    /// [`Layout::extra_target_hosts`] extra ones (.3.. / ::3..), ascending.
+    pub fn target_hosts(&self, family: Family) -> Vec<String> {
+        (0..=self.layout.extra_target_hosts as u16)
+            .map(|i| {
+                let h = 2 + i;
+                match family {
+                    Family::V4 => Ipv4Addr::new(198, 18, self.subnet, h as u8).to_string(),
+                    Family::V6 => {
+                        Ipv6Addr::new(0xfd00, 0x5ca0, self.subnet as u16, 0, 0, 0, 0, h).to_string()
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// Target address as a string for `family`.
     pub fn target(&self, family: Family) -> String {
         match family {
@@ -315,6 +339,36 @@ impl Lab {
         self.services.close(port)?;
         self.layout.ports.remove(&port);
         Ok(())
+    }
+
+    /// Packets dropped so far by the random-loss rule ([`Layout::loss_percent`]), read
+    /// from its nftables counter; `Ok(0)` when the layout has no loss.
+    pub fn loss_dropped(&self) -> Result<u64, String> {
+        if self.layout.loss_percent.unwrap_or(0) == 0 {
+            return Ok(0);
+        }
+        let out = ip(&[
+            "netns",
+            "exec",
+            &self.target_ns,
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            firewall::TABLE,
+            "input",
+        ])?;
+        let line = out
+            .lines()
+            .find(|l| l.contains("numgen random"))
+            .ok_or_else(|| format!("loss rule not found in:\n{out}"))?;
+        let n = line
+            .split_whitespace()
+            .skip_while(|w| *w != "packets")
+            .nth(1)
+            .and_then(|w| w.parse().ok())
+            .ok_or_else(|| format!("no packet counter in loss rule: {line}"))?;
+        Ok(n)
     }
 
     /// Run `program args...` inside the scanner namespace (`ip netns exec`), with a

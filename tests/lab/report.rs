@@ -9,6 +9,9 @@ pub struct PortLine {
     pub port: u16,
     pub state: String,
     pub reason: String,
+    /// TTL / hop limit of the reply that decided the state (scanfw JSON `reason_ttl`;
+    /// nmap XML `reason_ttl`); `None` when the document has none.
+    pub reason_ttl: Option<u8>,
 }
 
 /// The ports of one host, as listed in a report (duplicates kept, in document order).
@@ -86,11 +89,60 @@ pub fn parse_scanfw_json(text: &str) -> Result<Vec<HostPorts>, String> {
                 port,
                 state: s("state")?,
                 reason: s("reason")?,
+                reason_ttl: p
+                    .get("reason_ttl")
+                    .and_then(|v| v.as_u64())
+                    .and_then(|n| u8::try_from(n).ok()),
             });
         }
         out.push(hp);
     }
     Ok(out)
+}
+
+/// The `stats` object of scanfw's JSON document (run statistics).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanStats {
+    pub elapsed: f64,
+    pub probes_sent: u64,
+    pub retransmissions: u64,
+    pub hosts_up: u64,
+    pub hosts_total: u64,
+    pub exit: String,
+}
+
+/// Parse the `stats` object of scanfw's JSON document.
+pub fn parse_scanfw_stats(text: &str) -> Result<ScanStats, String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let st = doc.get("stats").ok_or("JSON has no `stats` object")?;
+    let u = |k: &str| -> Result<u64, String> {
+        st.get(k)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("stats without integer `{k}`: {st}"))
+    };
+    let hosts = st.get("hosts").ok_or("stats without `hosts`")?;
+    let hu = |k: &str| -> Result<u64, String> {
+        hosts
+            .get(k)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| format!("stats.hosts without integer `{k}`: {hosts}"))
+    };
+    Ok(ScanStats {
+        elapsed: st
+            .get("elapsed")
+            .and_then(|v| v.as_f64())
+            .ok_or("stats without `elapsed`")?,
+        probes_sent: u("probes_sent")?,
+        retransmissions: u("retransmissions")?,
+        hosts_up: hu("up")?,
+        hosts_total: hu("total")?,
+        exit: st
+            .get("exit")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string(),
+    })
 }
 
 /// Parse nmap's XML output (`-oX`): per host, its address and listed `<port>`s with
@@ -157,6 +209,7 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
                     port,
                     state: String::new(),
                     reason: String::new(),
+                    reason_ttl: None,
                 };
                 if empty {
                     if let Some(h) = hosts.last_mut() {
@@ -170,6 +223,7 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
                 if let Some(p) = cur_port.as_mut() {
                     p.state = a.get("state").cloned().unwrap_or_default();
                     p.reason = a.get("reason").cloned().unwrap_or_default();
+                    p.reason_ttl = a.get("reason_ttl").and_then(|t| t.parse().ok());
                 }
             }
             "extraports" => {

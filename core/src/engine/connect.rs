@@ -32,12 +32,24 @@ enum Attempt {
 }
 
 fn is_resource_error(errno: i32) -> bool {
-    [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM, libc::EADDRNOTAVAIL, libc::EAGAIN].contains(&errno)
+    [
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOBUFS,
+        libc::ENOMEM,
+        libc::EADDRNOTAVAIL,
+        libc::EAGAIN,
+    ]
+    .contains(&errno)
 }
 
 async fn attempt(addr: SocketAddr, timeout: Duration) -> Attempt {
     let errno = |e: std::io::Error| e.raw_os_error().unwrap_or(libc::EIO);
-    let sock = match if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() } {
+    let sock = match if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    } {
         Ok(s) => s,
         Err(e) => return Attempt::Resource(errno(e)),
     };
@@ -74,7 +86,12 @@ pub(super) async fn run(
             ProbeMethod::Raw(_) => None,
         })
         .collect();
-    let mut sched = Scheduler::new(job, events, limits::raise_fd_limit(), default_parallelism(job.timing.template));
+    let mut sched = Scheduler::new(
+        job,
+        events,
+        limits::raise_fd_limit(),
+        default_parallelism(job.timing.template),
+    );
     let mut tasks: JoinSet<(Probe, Attempt)> = JoinSet::new();
     loop {
         if *stop.borrow() {
@@ -88,7 +105,9 @@ pub(super) async fn run(
             let now = Instant::now();
             match sched.next(now) {
                 Next::Send(p) => {
-                    let Some(addr) = sched.destination(p) else { continue };
+                    let Some(addr) = sched.destination(p) else {
+                        continue;
+                    };
                     let timeout = sched.timeout_for(p.host);
                     sched.sent(p, now);
                     tasks.spawn(async move { (p, attempt(addr, timeout).await) });

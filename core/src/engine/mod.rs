@@ -9,10 +9,12 @@ mod connect;
 mod limits;
 mod loss;
 mod order;
+mod raw;
 mod sched;
 mod sockopt;
 
 pub use limits::raise_fd_limit;
+pub use raw::raw_available;
 
 use crate::ports::PortSet;
 use crate::result::HostResult;
@@ -80,9 +82,14 @@ pub enum EngineError {
     /// No technique was given.
     #[error("no technique to run")]
     NoTechnique,
-    /// A technique needs a transport this build cannot provide.
-    #[error("technique `{0}` needs raw packets, which this engine does not provide yet; use -sT (connect)")]
-    RawUnavailable(&'static str),
+    /// Connect and raw techniques in one scan.
+    #[error(
+        "connect() and raw-packet techniques cannot be mixed in one scan: run them separately"
+    )]
+    MixedMethods,
+    /// The raw transport failed.
+    #[error("raw sockets: {0} (raw techniques need root or CAP_NET_RAW)")]
+    Raw(String),
 }
 
 /// Runs a scan to the end, or until `stop` turns true. Events go to `events`; a closed receiver
@@ -95,10 +102,14 @@ pub async fn run(
     if job.units.is_empty() {
         return Err(EngineError::NoTechnique);
     }
-    for unit in &job.units {
-        if let ProbeMethod::Raw(_) = unit.technique.probe() {
-            return Err(EngineError::RawUnavailable(unit.technique.name()));
-        }
+    let raw = job
+        .units
+        .iter()
+        .filter(|u| matches!(u.technique.probe(), ProbeMethod::Raw(_)))
+        .count();
+    match raw {
+        0 => Ok(connect::run(job, events, stop).await),
+        n if n == job.units.len() => raw::run(job, events, stop).await,
+        _ => Err(EngineError::MixedMethods),
     }
-    Ok(connect::run(job, events, stop).await)
 }

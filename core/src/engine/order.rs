@@ -32,7 +32,12 @@ impl PortOrder {
             }
             *k = h.finish();
         }
-        PortOrder { n, half_bits, keys, index: 0 }
+        PortOrder {
+            n,
+            half_bits,
+            keys,
+            index: 0,
+        }
     }
 
     fn permute(&self, x: u32) -> u32 {

@@ -100,11 +100,16 @@ impl<'a> Scheduler<'a> {
         default_ceiling: u32,
     ) -> Self {
         let t = &job.timing;
-        let ceiling = if t.serial { 1 } else { t.max_parallelism.unwrap_or(default_ceiling) };
+        let ceiling = if t.serial {
+            1
+        } else {
+            t.max_parallelism.unwrap_or(default_ceiling)
+        };
         let ceiling = ceiling.min(u32::try_from(limit).unwrap_or(u32::MAX)).max(1);
         let floor = t.min_parallelism.unwrap_or(1).min(ceiling);
         let ports_per_host: u64 = job.units.iter().map(|u| u.ports.len() as u64).sum();
-        let host_count = (job.targets.upper_bound() <= 1 << 20).then(|| job.targets.iter().count() as u64);
+        let host_count =
+            (job.targets.upper_bound() <= 1 << 20).then(|| job.targets.iter().count() as u64);
         Scheduler {
             job,
             events,
@@ -133,12 +138,10 @@ impl<'a> Scheduler<'a> {
 
     /// Everything is decided and reported.
     pub fn is_done(&self) -> bool {
-        self.in_flight == 0 && self.retransmit.is_empty() && self.hosts.is_empty() && !self.targets_left
-    }
-
-    /// Probes in flight.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight
+        self.in_flight == 0
+            && self.retransmit.is_empty()
+            && self.hosts.is_empty()
+            && !self.targets_left
     }
 
     /// The next thing to do, given the window, the pacer and the transport limit.
@@ -147,9 +150,9 @@ impl<'a> Scheduler<'a> {
         if let Some(until) = self.resource_pause.filter(|&u| u > now) {
             return Next::WaitUntil(until);
         }
-        let behind_min_rate = t
-            .min_rate
-            .is_some_and(|r| (self.stats.probes_sent as f64) < r * self.started.elapsed().as_secs_f64());
+        let behind_min_rate = t.min_rate.is_some_and(|r| {
+            (self.stats.probes_sent as f64) < r * self.started.elapsed().as_secs_f64()
+        });
         let window_open = self.in_flight < self.cwnd.allowed() || (behind_min_rate && !t.serial);
         if !window_open || self.in_flight >= self.limit {
             return Next::Blocked;
@@ -179,7 +182,11 @@ impl<'a> Scheduler<'a> {
                 self.rotation.push_back(id);
                 if let Some(h) = self.hosts.get_mut(&id) {
                     if let Some(slot) = h.order.next() {
-                        return Some(Probe { host: id, slot, try_no: 0 });
+                        return Some(Probe {
+                            host: id,
+                            slot,
+                            try_no: 0,
+                        });
                     }
                 }
             }
@@ -202,7 +209,12 @@ impl<'a> Scheduler<'a> {
         let mut slots = Vec::new();
         for (i, unit) in self.job.units.iter().enumerate() {
             let unit_no = u8::try_from(i).unwrap_or(u8::MAX);
-            slots.extend(unit.ports.iter().map(|port| Slot { unit: unit_no, port, verdict: None, in_flight: None }));
+            slots.extend(unit.ports.iter().map(|port| Slot {
+                unit: unit_no,
+                port,
+                verdict: None,
+                in_flight: None,
+            }));
         }
         let id = self.next_host_id;
         self.next_host_id += 1;
@@ -234,17 +246,24 @@ impl<'a> Scheduler<'a> {
     /// Where a probe goes.
     pub fn destination(&self, p: Probe) -> Option<SocketAddr> {
         let h = self.hosts.get(&p.host)?;
-        Some(SocketAddr::new(h.target.addr, h.slots[p.slot as usize].port))
+        Some(SocketAddr::new(
+            h.target.addr,
+            h.slots[p.slot as usize].port,
+        ))
     }
 
     /// Which technique unit a probe belongs to.
     pub fn unit_of(&self, p: Probe) -> Option<usize> {
-        self.hosts.get(&p.host).map(|h| usize::from(h.slots[p.slot as usize].unit))
+        self.hosts
+            .get(&p.host)
+            .map(|h| usize::from(h.slots[p.slot as usize].unit))
     }
 
     /// The probe timeout for a host now.
     pub fn timeout_for(&self, host: u64) -> Duration {
-        self.hosts.get(&host).map_or(self.job.timing.initial_rtt_timeout, |h| h.rtt.timeout())
+        self.hosts
+            .get(&host)
+            .map_or(self.job.timing.initial_rtt_timeout, |h| h.rtt.timeout())
     }
 
     /// Finds the slot of (`unit`, `port`) on the active host with address `addr`.
@@ -252,18 +271,28 @@ impl<'a> Scheduler<'a> {
         let id = *self.by_addr.get(&addr)?;
         let h = self.hosts.get(&id)?;
         let key = (u8::try_from(unit).ok()?, port);
-        let idx = h.slots.binary_search_by_key(&key, |s| (s.unit, s.port)).ok()?;
+        let idx = h
+            .slots
+            .binary_search_by_key(&key, |s| (s.unit, s.port))
+            .ok()?;
         Some((id, idx as u32))
     }
 
     /// The try currently in flight for a slot.
     pub fn in_flight_try(&self, host: u64, slot: u32) -> Option<u8> {
-        self.hosts.get(&host)?.slots.get(slot as usize)?.in_flight.map(|(t, _)| t)
+        self.hosts
+            .get(&host)?
+            .slots
+            .get(slot as usize)?
+            .in_flight
+            .map(|(t, _)| t)
     }
 
     /// A probe left at `now`.
     pub fn sent(&mut self, p: Probe, now: Instant) {
-        let Some(h) = self.hosts.get_mut(&p.host) else { return };
+        let Some(h) = self.hosts.get_mut(&p.host) else {
+            return;
+        };
         let slot = &mut h.slots[p.slot as usize];
         if slot.in_flight.is_none() {
             h.in_flight += 1;
@@ -292,7 +321,9 @@ impl<'a> Scheduler<'a> {
     /// change the state where nmap's rules allow.
     pub fn reply(&mut self, host: u64, slot: u32, try_no: u8, verdict: Verdict, now: Instant) {
         let in_flight = self.complete(host, slot);
-        let Some(h) = self.hosts.get_mut(&host) else { return };
+        let Some(h) = self.hosts.get_mut(&host) else {
+            return;
+        };
         if let Some((t, sent)) = in_flight {
             if t == try_no {
                 h.rtt.sample(now.saturating_duration_since(sent));
@@ -315,22 +346,43 @@ impl<'a> Scheduler<'a> {
         }
         self.complete(p.host, p.slot);
         let max_retries = self.job.timing.max_retries;
-        let Some(h) = self.hosts.get(&p.host) else { return };
-        let allowed = u32::from(h.max_ok_try).saturating_add(1).max(1).min(max_retries);
+        let Some(h) = self.hosts.get(&p.host) else {
+            return;
+        };
+        let allowed = u32::from(h.max_ok_try)
+            .saturating_add(1)
+            .max(1)
+            .min(max_retries);
         if u32::from(p.try_no) < allowed {
-            self.retransmit.push_back(Probe { try_no: p.try_no.saturating_add(1), ..p });
+            self.retransmit.push_back(Probe {
+                try_no: p.try_no.saturating_add(1),
+                ..p
+            });
         } else {
             self.cwnd.on_success();
             let unit = usize::from(h.slots[p.slot as usize].unit);
             let silence = self.job.units[unit].technique.on_silence();
-            self.decide(p.host, p.slot, Verdict { reason_ttl: 0, ..silence });
+            self.decide(
+                p.host,
+                p.slot,
+                Verdict {
+                    reason_ttl: 0,
+                    ..silence
+                },
+            );
         }
     }
 
-    /// A local resource error on sending: requeue the probe, shrink the window.
+    /// A local resource error on sending: requeue the probe. Running out of descriptors or
+    /// local ports shrinks the window (with one notice); a full send buffer or device queue
+    /// (`ENOBUFS`, `EAGAIN`) only pauses sending briefly, as the queue drains by itself.
     pub fn resource_error(&mut self, p: Probe, errno: i32) {
         self.complete(p.host, p.slot);
         self.retransmit.push_front(p);
+        if [libc::ENOBUFS, libc::EAGAIN, libc::ENOMEM].contains(&errno) {
+            self.resource_pause = Some(Instant::now() + Duration::from_micros(500));
+            return;
+        }
         self.cwnd.cap((self.in_flight * 3 / 4).max(1));
         if self.in_flight == 0 {
             self.resource_pause = Some(Instant::now() + Duration::from_millis(20));
@@ -346,9 +398,13 @@ impl<'a> Scheduler<'a> {
     }
 
     fn decide(&mut self, host: u64, slot: u32, verdict: Verdict) {
-        let Some(h) = self.hosts.get_mut(&host) else { return };
+        let Some(h) = self.hosts.get_mut(&host) else {
+            return;
+        };
         let s = &mut h.slots[slot as usize];
-        let silence_is_open = self.job.units[usize::from(s.unit)].technique.silence_is_open();
+        let silence_is_open = self.job.units[usize::from(s.unit)]
+            .technique
+            .silence_is_open();
         match s.verdict {
             None => {
                 s.verdict = Some(verdict);
@@ -359,7 +415,9 @@ impl<'a> Scheduler<'a> {
                     self.in_flight -= 1;
                 }
             }
-            Some(old) if old.state.may_become(verdict.state, silence_is_open) => s.verdict = Some(verdict),
+            Some(old) if old.state.may_become(verdict.state, silence_is_open) => {
+                s.verdict = Some(verdict)
+            }
             Some(_) => {}
         }
         if h.undecided == 0 && h.in_flight == 0 {
@@ -370,22 +428,34 @@ impl<'a> Scheduler<'a> {
 
     /// Abandons hosts over `--host-timeout`.
     pub fn expire_hosts(&mut self) {
-        let Some(limit) = self.job.timing.host_timeout else { return };
-        let expired: Vec<u64> =
-            self.hosts.iter().filter(|(_, h)| h.started.elapsed() >= limit).map(|(&id, _)| id).collect();
+        let Some(limit) = self.job.timing.host_timeout else {
+            return;
+        };
+        let expired: Vec<u64> = self
+            .hosts
+            .iter()
+            .filter(|(_, h)| h.started.elapsed() >= limit)
+            .map(|(&id, _)| id)
+            .collect();
         for id in expired {
             self.finish_host(id, true);
         }
     }
 
     fn finish_host(&mut self, id: u64, timed_out: bool) {
-        let Some(host) = self.hosts.remove(&id) else { return };
+        let Some(host) = self.hosts.remove(&id) else {
+            return;
+        };
         self.in_flight -= host.in_flight;
         self.rotation.retain(|&h| h != id);
         if self.by_addr.get(&host.target.addr) == Some(&id) {
             self.by_addr.remove(&host.target.addr);
             // Another active host with the same address takes over reply matching.
-            if let Some((&other, _)) = self.hosts.iter().find(|(_, h)| h.target.addr == host.target.addr) {
+            if let Some((&other, _)) = self
+                .hosts
+                .iter()
+                .find(|(_, h)| h.target.addr == host.target.addr)
+            {
                 self.by_addr.insert(host.target.addr, other);
             }
         }
@@ -412,15 +482,28 @@ impl<'a> Scheduler<'a> {
                 .collect()
         };
         ports.sort_by_key(|p| (p.protocol, p.port));
-        let times = host.rtt.stats().map(|(srtt, rttvar)| RttTimes { srtt, rttvar, timeout: host.rtt.timeout() });
+        let times = host.rtt.stats().map(|(srtt, rttvar)| RttTimes {
+            srtt,
+            rttvar,
+            timeout: host.rtt.timeout(),
+        });
         HostResult {
             addr: host.target.addr,
             hostnames: host
                 .target
                 .hostname
-                .map(|name| vec![Hostname { name, kind: HostnameKind::User }])
+                .map(|name| {
+                    vec![Hostname {
+                        name,
+                        kind: HostnameKind::User,
+                    }]
+                })
                 .unwrap_or_default(),
-            status: HostStatus { up: true, reason: Reason::UserSet, reason_ttl: 0 },
+            status: HostStatus {
+                up: true,
+                reason: Reason::UserSet,
+                reason_ttl: 0,
+            },
             ports,
             start: host.started_wall,
             end: SystemTime::now(),
@@ -447,7 +530,10 @@ impl<'a> Scheduler<'a> {
     pub fn progress(&mut self, force: bool) {
         if force || self.last_progress.elapsed() >= PROGRESS_EVERY {
             self.last_progress = Instant::now();
-            self.emit(EngineEvent::Progress { done: self.decided, total: self.total });
+            self.emit(EngineEvent::Progress {
+                done: self.decided,
+                total: self.total,
+            });
         }
     }
 
