@@ -191,14 +191,14 @@ fn hop_limit(control: &[u8]) -> Option<u8> {
         let len = usize::try_from(u64::from_ne_bytes(len_bytes)).ok()?;
         let level = i32::from_ne_bytes(control.get(off + 8..off + 12)?.try_into().ok()?);
         let kind = i32::from_ne_bytes(control.get(off + 12..off + 16)?.try_into().ok()?);
-        if len < hdr {
+        if len < hdr || len > control.len() - off {
             return None;
         }
         if level == libc::IPPROTO_IPV6 && kind == libc::IPV6_HOPLIMIT {
             let v = i32::from_ne_bytes(control.get(off + hdr..off + hdr + 4)?.try_into().ok()?);
             return u8::try_from(v).ok();
         }
-        off += len.div_ceil(align) * align;
+        off = off.checked_add(len.div_ceil(align).checked_mul(align)?)?;
     }
     None
 }
@@ -238,7 +238,10 @@ mod tests {
         c[hdr..hdr + 4].copy_from_slice(&57i32.to_ne_bytes());
         assert_eq!(hop_limit(&c), Some(57));
         assert_eq!(hop_limit(&c[..10]), None);
-        assert_eq!(hop_limit(&[0xff; 40]), None, "garbage never panics");
+        assert_eq!(hop_limit(&[0xff; 40]), None, "garbage never panics nor loops");
+        let mut huge = c.clone();
+        huge[..8].copy_from_slice(&u64::MAX.to_ne_bytes());
+        assert_eq!(hop_limit(&huge), None, "a length past the buffer ends the walk");
     }
 
     #[test]
