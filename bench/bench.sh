@@ -55,6 +55,17 @@ lab() {
   for i in $(seq 0 255); do echo "addr add 198.18.1.$i/32 dev veth0"; done | ip -n "$T" -batch -
   ip -n "$S" link set veth0 up; ip -n "$T" link set veth0 up
   ip -n "$S" route add 198.18.1.0/24 dev veth0
+  # As on a real network, the target's packet processing must not run on the scanner's CPU:
+  # both veth ends process packets on the last CPU (RPS), and both scanners are pinned to the
+  # other CPUs (the same split the test lab uses; see docs/lab.md).
+  ncpu=$(nproc)
+  if [ "$ncpu" -ge 2 ]; then
+    mask=$(printf '%x' $((1 << (ncpu - 1))))
+    for ns in "$S" "$T"; do ip netns exec "$ns" sh -c "echo $mask > /sys/class/net/veth0/queues/rx-0/rps_cpus"; done
+    PIN=(taskset -c "0-$((ncpu - 2))")
+  else
+    PIN=()
+  fi
   for ns in "$S" "$T"; do
     for fam in -4 -6; do
       if [ -n "$(ip -n "$ns" $fam route show default)" ]; then
@@ -105,7 +116,7 @@ run() {
   local name=$1 cap=$2 out=$3; shift 3
   local t0 t1 rc=0
   t0=$(now)
-  ip netns exec "$S" timeout "$cap" "$@" >/dev/null 2>"$work/$name.err" || rc=$?
+  ip netns exec "$S" "${PIN[@]}" timeout "$cap" "$@" >/dev/null 2>"$work/$name.err" || rc=$?
   t1=$(now)
   if [ $rc = 124 ]; then echo capped >> "$work/$name.times"; return; fi
   [ $rc = 0 ] || { echo "bench: $name failed (exit $rc):" >&2; cat "$work/$name.err" >&2; exit 1; }

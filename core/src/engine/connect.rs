@@ -8,11 +8,13 @@
 use super::sched::{Next, Probe, Scheduler};
 use super::{limits, sockopt, EngineEvent, EngineStats, ScanJob};
 use crate::technique::{ConnectOutcome, ConnectProbe, ProbeMethod};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 use tokio::net::TcpSocket;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinSet;
 
 /// Default ceiling on connections in flight per template (the descriptor budget may lower it).
 fn default_parallelism(template: u8) -> u32 {
@@ -53,17 +55,18 @@ async fn attempt(addr: SocketAddr, timeout: Duration) -> Attempt {
         Ok(s) => s,
         Err(e) => return Attempt::Resource(errno(e)),
     };
-    if let Err(e) = sock.set_zero_linger() {
-        return Attempt::Resource(errno(e));
-    }
     // Without it, an ICMP error that arrives while connect() still holds the socket lock is
     // only recorded as a soft error and surfaces after the first SYN retransmission.
     if let Err(e) = sockopt::set_recv_err(&sock, addr.is_ipv6()) {
         return Attempt::Resource(errno(e));
     }
     match tokio::time::timeout(timeout, sock.connect(addr)).await {
-        // Dropping the stream with zero linger resets the connection.
-        Ok(Ok(_stream)) => Attempt::Outcome(ConnectOutcome::Established),
+        // Zero linger, set only once established (closed ports never need it): dropping the
+        // stream resets the connection and leaves no TIME_WAIT behind.
+        Ok(Ok(stream)) => {
+            let _ = stream.set_zero_linger();
+            Attempt::Outcome(ConnectOutcome::Established)
+        }
         Ok(Err(e)) => match errno(e) {
             n if is_resource_error(n) => Attempt::Resource(n),
             n => Attempt::Outcome(ConnectOutcome::Failed(n)),
@@ -92,10 +95,13 @@ pub(super) async fn run(
         limits::raise_fd_limit(),
         default_parallelism(job.timing.template),
     );
-    let mut tasks: JoinSet<(Probe, Attempt)> = JoinSet::new();
+    // All attempts are polled from this one task: a spawned task per connection would cost a
+    // cross-thread wake-up per reply.
+    type Pending = Pin<Box<dyn Future<Output = (Probe, Attempt)> + Send>>;
+    let mut tasks: FuturesUnordered<Pending> = FuturesUnordered::new();
     loop {
         if *stop.borrow() {
-            tasks.abort_all();
+            tasks.clear();
             sched.interrupt();
             break;
         }
@@ -110,7 +116,7 @@ pub(super) async fn run(
                     };
                     let timeout = sched.timeout_for(p.host);
                     sched.sent(p, now);
-                    tasks.spawn(async move { (p, attempt(addr, timeout).await) });
+                    tasks.push(Box::pin(async move { (p, attempt(addr, timeout).await) }));
                 }
                 Next::WaitUntil(t) => {
                     wake = Some(t);
@@ -124,8 +130,8 @@ pub(super) async fn run(
         }
         let sleep_until = wake.unwrap_or_else(|| Instant::now() + Duration::from_millis(250));
         tokio::select! {
-            joined = tasks.join_next(), if !tasks.is_empty() => {
-                if let Some(Ok((p, result))) = joined {
+            joined = tasks.next(), if !tasks.is_empty() => {
+                if let Some((p, result)) = joined {
                     let now = Instant::now();
                     match result {
                         Attempt::Resource(errno) => sched.resource_error(p, errno),

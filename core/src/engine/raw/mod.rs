@@ -1,7 +1,11 @@
-//! The raw-packet transport: probes built by the technique are sent on raw IP sockets; a
-//! receiver task per socket hands every packet to the techniques, and the driver accepts a
-//! recognised reply only if its keyed cookie (or keyed source port) proves which probe and which
-//! try it answers. Timeouts are kept in a deadline heap; the shared [`Scheduler`] does the rest.
+//! The raw-packet transport: probes built by the technique are sent on raw IP sockets, and
+//! every received packet is handed to the techniques; the driver accepts a recognised reply only
+//! if its keyed cookie (or keyed source port) proves which probe and which try it answers.
+//!
+//! One thread does everything: it sends a batch, drains the sockets without blocking, and
+//! sleeps in `ppoll` only when there is nothing to send and nothing to read. Handing packets
+//! between threads would cost a wake-up per reply, which is more than the reply itself costs.
+//! Timeouts are kept in a deadline heap; the shared [`Scheduler`] does the rest.
 
 mod cookie;
 mod socket;
@@ -16,10 +20,8 @@ use socket::RawSocket;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 
 /// Default ceiling on probes in flight per template.
 fn default_parallelism(template: u8) -> u32 {
@@ -35,6 +37,13 @@ const ICMP: u8 = 1;
 const ICMPV6: u8 = 58;
 /// Cached route lookups before the cache is cleared (bounded memory for many-host scans).
 const SOURCE_CACHE: usize = 65536;
+
+/// Probes sent between two looks at the receive sockets.
+const SEND_BATCH: usize = 64;
+/// Packets read from one socket before sending again.
+const RECV_BATCH: usize = 256;
+/// Longest sleep before the stop flag is looked at again.
+const STOP_CHECK: Duration = Duration::from_millis(50);
 
 /// A packet a technique recognised, stamped when it arrived.
 struct Reply {
@@ -52,171 +61,184 @@ fn raw_protocol(t: &dyn ScanTechnique) -> Option<u8> {
     }
 }
 
-/// Reads one socket forever, classifying every packet with the techniques that may own it.
-async fn receive(
-    sock: Arc<RawSocket>,
-    units: Vec<(usize, Arc<dyn ScanTechnique>)>,
-    tx: mpsc::UnboundedSender<Reply>,
-) {
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let Ok(r) = sock.recv(&mut buf).await else {
-            // A receive error on a raw socket is not recoverable; probes then time out.
-            return;
-        };
-        let at = Instant::now();
-        let ctx = ReplyContext {
-            from: r.from,
-            to: r.to,
-            ttl: r.ttl,
-            ip_protocol: r.protocol,
-            payload: &buf[r.start..r.end],
-        };
-        for (unit, tech) in &units {
-            if let ProbeMethod::Raw(p) = tech.probe() {
-                if let Some(m) = p.classify(&ctx) {
-                    if tx
-                        .send(Reply {
-                            unit: *unit,
-                            m,
-                            from: r.from,
-                            to: r.to,
-                            at,
-                        })
-                        .is_err()
-                    {
-                        return;
-                    }
-                    break;
-                }
-            }
-        }
-    }
+/// A receive socket and the technique units whose replies may arrive on it.
+struct Listener {
+    sock: RawSocket,
+    units: Vec<usize>,
 }
 
 struct Driver<'a> {
     job: &'a ScanJob,
     sched: Scheduler<'a>,
     key: CookieKey,
-    sockets: HashMap<(bool, u8), Arc<RawSocket>>,
+    listeners: Vec<Listener>,
+    /// Index into `listeners` of the socket that sends each (IPv6?, protocol).
+    senders: HashMap<(bool, u8), usize>,
     sources: HashMap<IpAddr, Option<IpAddr>>,
     timers: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
     buf: Vec<u8>,
+    rbuf: Vec<u8>,
     send_notice: bool,
 }
 
-/// Runs a scan whose techniques all send raw packets.
+/// Runs a scan whose techniques all send raw packets. Blocks the calling worker thread (the
+/// runtime moves its other tasks elsewhere).
 pub(super) async fn run(
     job: &ScanJob,
     events: &mpsc::UnboundedSender<EngineEvent>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<EngineStats, EngineError> {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut sockets = HashMap::new();
-    let mut receivers: Vec<JoinHandle<()>> = Vec::new();
-    let protocols: Vec<u8> = job
-        .units
-        .iter()
-        .filter_map(|u| raw_protocol(u.technique.as_ref()))
-        .collect();
-    for v6 in [false, true] {
-        let mut wanted = protocols.clone();
-        wanted.push(if v6 { ICMPV6 } else { ICMP });
-        wanted.sort_unstable();
-        wanted.dedup();
-        for proto in wanted {
-            let sock = match RawSocket::open(v6, proto) {
-                Ok(s) => Arc::new(s),
-                // IPv6 may be disabled on this host: only IPv6 targets suffer (they time out
-                // with a notice), so this is not fatal.
-                Err(_) if v6 => continue,
-                Err(e) => return Err(EngineError::Raw(e.to_string())),
-            };
-            let units: Vec<(usize, Arc<dyn ScanTechnique>)> = job
-                .units
-                .iter()
-                .enumerate()
-                .filter(|(_, u)| {
-                    let p = raw_protocol(u.technique.as_ref());
-                    proto == ICMP || proto == ICMPV6 || p == Some(proto)
-                })
-                .map(|(i, u)| (i, Arc::clone(&u.technique)))
-                .collect();
-            receivers.push(tokio::spawn(receive(Arc::clone(&sock), units, tx.clone())));
-            sockets.insert((v6, proto), sock);
-        }
+    let mut d = Driver::open(job, events)?;
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(|| d.run(&stop))
+    } else {
+        d.run(&stop)
     }
-    drop(tx);
-    let key = {
-        use std::hash::{BuildHasher, Hasher};
-        let rs = std::collections::hash_map::RandomState::new();
-        let mut a = rs.build_hasher();
-        a.write_u64(job.seed);
-        let mut b = rs.build_hasher();
-        b.write_u64(!job.seed);
-        CookieKey::new(a.finish(), b.finish())
-    };
-    let mut d = Driver {
-        job,
-        sched: Scheduler::new(
+}
+
+impl<'a> Driver<'a> {
+    fn open(
+        job: &'a ScanJob,
+        events: &'a mpsc::UnboundedSender<EngineEvent>,
+    ) -> Result<Self, EngineError> {
+        let mut listeners = Vec::new();
+        let mut senders = HashMap::new();
+        let protocols: Vec<u8> = job
+            .units
+            .iter()
+            .filter_map(|u| raw_protocol(u.technique.as_ref()))
+            .collect();
+        for v6 in [false, true] {
+            let mut wanted = protocols.clone();
+            wanted.push(if v6 { ICMPV6 } else { ICMP });
+            wanted.sort_unstable();
+            wanted.dedup();
+            for proto in wanted {
+                let sock = match RawSocket::open(v6, proto) {
+                    Ok(s) => s,
+                    // IPv6 may be disabled on this host: only IPv6 targets suffer (their
+                    // probes fail with a notice), so this is not fatal.
+                    Err(_) if v6 => continue,
+                    Err(e) => return Err(EngineError::Raw(e.to_string())),
+                };
+                let units = job
+                    .units
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, u)| {
+                        proto == ICMP
+                            || proto == ICMPV6
+                            || raw_protocol(u.technique.as_ref()) == Some(proto)
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                senders.insert((v6, proto), listeners.len());
+                listeners.push(Listener { sock, units });
+            }
+        }
+        let key = {
+            use std::hash::{BuildHasher, Hasher};
+            let rs = std::collections::hash_map::RandomState::new();
+            let mut a = rs.build_hasher();
+            a.write_u64(job.seed);
+            let mut b = rs.build_hasher();
+            b.write_u64(!job.seed);
+            CookieKey::new(a.finish(), b.finish())
+        };
+        Ok(Driver {
             job,
-            events,
-            usize::MAX,
-            default_parallelism(job.timing.template),
-        ),
-        key,
-        sockets,
-        sources: HashMap::new(),
-        timers: BinaryHeap::new(),
-        buf: vec![0u8; 2048],
-        send_notice: false,
-    };
-    loop {
-        if *stop.borrow() {
-            d.sched.interrupt();
-            break;
+            sched: Scheduler::new(
+                job,
+                events,
+                usize::MAX,
+                default_parallelism(job.timing.template),
+            ),
+            key,
+            listeners,
+            senders,
+            sources: HashMap::new(),
+            timers: BinaryHeap::new(),
+            buf: vec![0u8; 2048],
+            rbuf: vec![0u8; 65536],
+            send_notice: false,
+        })
+    }
+
+    fn run(&mut self, stop: &watch::Receiver<bool>) -> Result<EngineStats, EngineError> {
+        loop {
+            if *stop.borrow() {
+                self.sched.interrupt();
+                break;
+            }
+            self.sched.expire_hosts();
+            let received = self.drain();
+            self.expire_probes();
+            let (sent, wake) = self.launch();
+            if self.sched.is_done() {
+                break;
+            }
+            if sent == 0 && received == 0 {
+                let now = Instant::now();
+                let next_timer = self.timers.peek().map(|Reverse((t, ..))| *t);
+                let until = [wake, next_timer]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(now + STOP_CHECK);
+                let socks: Vec<&RawSocket> = self.listeners.iter().map(|l| &l.sock).collect();
+                socket::wait_readable(&socks, until.saturating_duration_since(now).min(STOP_CHECK))
+                    .map_err(|e| EngineError::Raw(e.to_string()))?;
+            }
         }
-        d.sched.expire_hosts();
-        while let Ok(reply) = rx.try_recv() {
-            d.reply(reply);
-        }
-        d.expire_probes();
-        let wake = d.launch();
-        if d.sched.is_done() {
-            break;
-        }
-        let now = Instant::now();
-        let next_timer = d.timers.peek().map(|Reverse((t, ..))| *t);
-        let deadline = [wake, next_timer]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(now + Duration::from_millis(250));
-        tokio::select! {
-            reply = rx.recv() => match reply {
-                Some(r) => d.reply(r),
-                None => {
-                    // Every receiver stopped: nothing can answer any more.
-                    for h in &receivers { h.abort(); }
-                    return Err(EngineError::Raw("every raw receive socket failed".into()));
+        self.sched.progress(true);
+        Ok(self.sched.stats())
+    }
+
+    /// Reads what is waiting on every socket (a bounded batch each); returns packets read.
+    fn drain(&mut self) -> usize {
+        let mut total = 0;
+        for i in 0..self.listeners.len() {
+            for _ in 0..RECV_BATCH {
+                let r = match self.listeners[i].sock.recv_now(&mut self.rbuf) {
+                    Ok(Some(r)) => r,
+                    Ok(None) => continue,
+                    // WouldBlock, or a receive error: try again next round.
+                    Err(_) => break,
+                };
+                total += 1;
+                let at = Instant::now();
+                let ctx = ReplyContext {
+                    from: r.from,
+                    to: r.to,
+                    ttl: r.ttl,
+                    ip_protocol: r.protocol,
+                    payload: &self.rbuf[r.start..r.end],
+                };
+                let mut found = None;
+                for &unit in &self.listeners[i].units {
+                    if let ProbeMethod::Raw(p) = self.job.units[unit].technique.probe() {
+                        if let Some(m) = p.classify(&ctx) {
+                            found = Some(Reply {
+                                unit,
+                                m,
+                                from: r.from,
+                                to: r.to,
+                                at,
+                            });
+                            break;
+                        }
+                    }
                 }
-            },
-            _ = tokio::time::sleep_until(deadline.into()) => {}
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    stop = watch::channel(false).1;
+                if let Some(reply) = found {
+                    self.reply(reply);
                 }
             }
         }
+        total
     }
-    for h in &receivers {
-        h.abort();
-    }
-    d.sched.progress(true);
-    Ok(d.sched.stats())
-}
 
-impl Driver<'_> {
     fn source(&mut self, dst: IpAddr) -> Option<IpAddr> {
         if self.sources.len() >= SOURCE_CACHE {
             self.sources.clear();
@@ -238,16 +260,18 @@ impl Driver<'_> {
         }
     }
 
-    /// Sends what the scheduler allows; returns when to look again if waiting on the clock.
-    fn launch(&mut self) -> Option<Instant> {
-        loop {
+    /// Sends up to a batch of what the scheduler allows; returns how many were sent and when
+    /// to look again if waiting on the clock.
+    fn launch(&mut self) -> (usize, Option<Instant>) {
+        for sent in 0..SEND_BATCH {
             let now = Instant::now();
             match self.sched.next(now) {
                 Next::Send(p) => self.send(p, now),
-                Next::WaitUntil(t) => return Some(t),
-                Next::Blocked => return None,
+                Next::WaitUntil(t) => return (sent, Some(t)),
+                Next::Blocked => return (sent, None),
             }
         }
+        (SEND_BATCH, None)
     }
 
     fn send(&mut self, p: Probe, now: Instant) {
@@ -267,10 +291,11 @@ impl Driver<'_> {
                     dst,
                     cookie: self.key.cookie(local, dst, try_no),
                 };
-                match (
-                    probe.build(&ctx, &mut self.buf),
-                    self.sockets.get(&(dst.is_ipv6(), probe.ip_protocol())),
-                ) {
+                let sender = self
+                    .senders
+                    .get(&(dst.is_ipv6(), probe.ip_protocol()))
+                    .map(|&i| &self.listeners[i].sock);
+                match (probe.build(&ctx, &mut self.buf), sender) {
                     (Err(e), _) => Err(e.to_string()),
                     (_, None) => Err(format!("no raw socket for {} (is IPv6 enabled?)", dst.ip())),
                     (Ok(len), Some(sock)) => match sock.send_to(&self.buf[..len], dst.ip()) {

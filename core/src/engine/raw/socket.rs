@@ -1,4 +1,4 @@
-//! Raw IP sockets (socket2), non-blocking and registered with tokio.
+//! Raw IP sockets (socket2), non-blocking, driven by one thread with `ppoll`.
 //!
 //! One socket per (family, IP protocol) both sends probes and receives packets. IPv4 raw
 //! sockets deliver the IP header with the payload; IPv6 raw sockets deliver the payload only, so
@@ -9,7 +9,7 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::fd::AsRawFd;
-use tokio::io::unix::AsyncFd;
+use std::time::Duration;
 
 /// Receive buffer asked for: replies to a fast scan arrive in bursts.
 const RECV_BUFFER: usize = 8 << 20;
@@ -34,7 +34,7 @@ pub struct Received {
 /// A raw socket for one family and IP protocol.
 #[derive(Debug)]
 pub struct RawSocket {
-    fd: AsyncFd<Socket>,
+    sock: Socket,
     v6: bool,
     protocol: u8,
 }
@@ -82,40 +82,58 @@ impl RawSocket {
         if v6 {
             setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
         }
-        // SAFETY: `sock` owns its descriptor, which stays open and the same until the AsyncFd
-        // (which takes ownership of `sock`) is dropped.
-        let fd = unsafe { AsyncFd::register(sock) }.map_err(|e| e.into_parts().1)?;
-        Ok(RawSocket { fd, v6, protocol })
+        Ok(RawSocket { sock, v6, protocol })
     }
 
     /// Sends one transport segment to `dst`; the kernel adds the IP header. Never blocks:
     /// `WouldBlock` and `ENOBUFS` are for the caller to treat as back-pressure.
     pub fn send_to(&self, segment: &[u8], dst: IpAddr) -> io::Result<usize> {
-        self.fd
-            .get_ref()
+        self.sock
             .send_to(segment, &SockAddr::from(SocketAddr::new(dst, 0)))
     }
 
-    /// Waits for and reads the next packet into `buf`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|s| self.recv_now(s.get_ref(), buf)) {
-                Ok(Ok(Some(r))) => return Ok(r),
-                Ok(Ok(None)) => continue, // malformed or foreign packet: skip it
-                Ok(Err(e)) => return Err(e),
-                Err(_would_block) => continue,
-            }
-        }
-    }
-
-    fn recv_now(&self, sock: &Socket, buf: &mut [u8]) -> io::Result<Option<Received>> {
+    /// Reads one waiting packet into `buf`: `Ok(None)` for a packet that is not IP as
+    /// expected, `Err(WouldBlock)` when none is waiting.
+    pub fn recv_now(&self, buf: &mut [u8]) -> io::Result<Option<Received>> {
         if self.v6 {
-            recv_v6(sock, buf, self.protocol)
+            recv_v6(&self.sock, buf, self.protocol)
         } else {
-            recv_v4(sock, buf)
+            recv_v4(&self.sock, buf)
         }
     }
+}
+
+/// Waits until one of `sockets` has a packet or `timeout` passes (microsecond precision).
+pub fn wait_readable(sockets: &[&RawSocket], timeout: Duration) -> io::Result<()> {
+    let mut fds: Vec<libc::pollfd> = sockets
+        .iter()
+        .map(|s| libc::pollfd {
+            fd: s.sock.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ts = libc::timespec {
+        tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+    };
+    // SAFETY: `fds` is a live, correctly sized array of pollfd for the duration of the call;
+    // `ts` is a valid timespec; a null signal mask keeps the current one.
+    let rc = unsafe {
+        libc::ppoll(
+            fds.as_mut_ptr(),
+            fds.len() as libc::nfds_t,
+            &ts,
+            std::ptr::null(),
+        )
+    };
+    if rc < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 fn as_uninit(buf: &mut [u8]) -> &mut [MaybeUninit<u8>] {
@@ -238,10 +256,18 @@ mod tests {
         c[hdr..hdr + 4].copy_from_slice(&57i32.to_ne_bytes());
         assert_eq!(hop_limit(&c), Some(57));
         assert_eq!(hop_limit(&c[..10]), None);
-        assert_eq!(hop_limit(&[0xff; 40]), None, "garbage never panics nor loops");
+        assert_eq!(
+            hop_limit(&[0xff; 40]),
+            None,
+            "garbage never panics nor loops"
+        );
         let mut huge = c.clone();
         huge[..8].copy_from_slice(&u64::MAX.to_ne_bytes());
-        assert_eq!(hop_limit(&huge), None, "a length past the buffer ends the walk");
+        assert_eq!(
+            hop_limit(&huge),
+            None,
+            "a length past the buffer ends the walk"
+        );
     }
 
     #[test]
