@@ -78,7 +78,7 @@ fn ipv6_loopback_open_and_closed() {
 fn default_table_output_is_nmap_like() {
     let (_listener, open, closed) = open_and_closed("127.0.0.1").expect("loopback");
     let ports = format!("{open},{closed}");
-    let out = scanfw(&["-p", &ports, "--reason", "localhost"]);
+    let out = scanfw(&["-sT", "-p", &ports, "--reason", "localhost"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("Starting scanfw "), "{text}");
@@ -117,6 +117,7 @@ fn several_outputs_in_one_run() {
     let normal = dir.path().join("scan.nmap");
     let ports = format!("1-100,{open}");
     let out = scanfw(&[
+        "-sT",
         "-p",
         &ports,
         "-o",

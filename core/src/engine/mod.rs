@@ -87,6 +87,9 @@ pub enum EngineError {
         "connect() and raw-packet techniques cannot be mixed in one scan: run them separately"
     )]
     MixedMethods,
+    /// The connect transport failed.
+    #[error("connect transport: {0}")]
+    Transport(String),
     /// The raw transport failed.
     #[error("raw sockets: {0} (raw techniques need root or CAP_NET_RAW)")]
     Raw(String),
@@ -108,7 +111,7 @@ pub async fn run(
         .filter(|u| matches!(u.technique.probe(), ProbeMethod::Raw(_)))
         .count();
     match raw {
-        0 => Ok(connect::run(job, events, stop).await),
+        0 => connect::run(job, events, stop).await,
         n if n == job.units.len() => raw::run(job, events, stop).await,
         _ => Err(EngineError::MixedMethods),
     }

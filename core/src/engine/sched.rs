@@ -25,7 +25,7 @@ const HOSTGROUP: usize = 256;
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// One transmission: host, slot and try number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) struct Probe {
     pub host: u64,
     pub slot: u32,

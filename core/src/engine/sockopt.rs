@@ -29,3 +29,25 @@ pub fn set_recv_err(sock: &impl AsRawFd, ipv6: bool) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Which of `fds` are ready for writing or have an error or hang-up, without waiting.
+pub fn ready_now(fds: &[std::os::fd::RawFd]) -> io::Result<Vec<bool>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `pfds` is a live, correctly sized array of pollfd for the duration of the call,
+    // and a zero timeout never blocks.
+    let rc = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 0) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(pfds
+        .iter()
+        .map(|p| p.revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP) != 0)
+        .collect())
+}
