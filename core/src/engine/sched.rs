@@ -49,6 +49,9 @@ struct Host {
     undecided: usize,
     in_flight: usize,
     rtt: RttEstimator,
+    /// The host's own window (the scan's window bounds all hosts together).
+    cwnd: CongestionWindow,
+    loss: LossMonitor,
     max_ok_try: u8,
     started: Instant,
     started_wall: SystemTime,
@@ -79,6 +82,8 @@ pub(super) struct Scheduler<'a> {
     limit: usize,
     cwnd: CongestionWindow,
     loss: LossMonitor,
+    /// The window every new host starts with.
+    host_cwnd: CongestionWindow,
     pacer: Pacer,
     seed: u64,
     resource_notice: bool,
@@ -124,6 +129,7 @@ impl<'a> Scheduler<'a> {
             limit,
             cwnd: CongestionWindow::new(floor, ceiling),
             loss: LossMonitor::default(),
+            host_cwnd: CongestionWindow::new(floor, ceiling),
             pacer: Pacer::for_timing(t),
             seed: job.seed,
             resource_notice: false,
@@ -181,6 +187,9 @@ impl<'a> Scheduler<'a> {
                 let id = self.rotation.pop_front()?;
                 self.rotation.push_back(id);
                 if let Some(h) = self.hosts.get_mut(&id) {
+                    if h.in_flight >= h.cwnd.allowed() {
+                        continue; // this host's window is full; others may still send
+                    }
                     if let Some(slot) = h.order.next() {
                         return Some(Probe {
                             host: id,
@@ -227,6 +236,8 @@ impl<'a> Scheduler<'a> {
             order,
             in_flight: 0,
             rtt: RttEstimator::new(&self.job.timing),
+            cwnd: self.host_cwnd,
+            loss: LossMonitor::default(),
             max_ok_try: 0,
             started: Instant::now(),
             started_wall: SystemTime::now(),
@@ -330,6 +341,11 @@ impl<'a> Scheduler<'a> {
             }
             h.max_ok_try = h.max_ok_try.max(try_no);
             let dropped = try_no > 0;
+            if h.loss.record(dropped) {
+                h.cwnd.on_drop();
+            } else {
+                h.cwnd.on_success();
+            }
             if self.loss.record(dropped) {
                 self.cwnd.on_drop();
             } else {
@@ -346,7 +362,7 @@ impl<'a> Scheduler<'a> {
         }
         self.complete(p.host, p.slot);
         let max_retries = self.job.timing.max_retries;
-        let Some(h) = self.hosts.get(&p.host) else {
+        let Some(h) = self.hosts.get_mut(&p.host) else {
             return;
         };
         let allowed = u32::from(h.max_ok_try)
@@ -359,6 +375,10 @@ impl<'a> Scheduler<'a> {
                 ..p
             });
         } else {
+            // Silence after every try is an answer too (the port is filtered): it is no sign
+            // of congestion, and a window that only grew on replies would crawl on a
+            // firewalled host.
+            h.cwnd.on_success();
             self.cwnd.on_success();
             let unit = usize::from(h.slots[p.slot as usize].unit);
             let silence = self.job.units[unit].technique.on_silence();

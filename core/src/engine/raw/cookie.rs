@@ -11,6 +11,8 @@ pub const MAX_TRY: u8 = 15;
 /// Source ports are `BASE_PORT + h % PORT_SPAN + try`.
 const BASE_PORT: u16 = 33000;
 const PORT_SPAN: u16 = 27000;
+/// Every source port a probe can have: replies go to one of these.
+pub const LOCAL_PORTS: (u16, u16) = (BASE_PORT, BASE_PORT + PORT_SPAN - 1 + MAX_TRY as u16);
 
 /// The per-scan secret.
 #[derive(Debug, Clone, Copy)]

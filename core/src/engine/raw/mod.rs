@@ -123,6 +123,11 @@ impl<'a> Driver<'a> {
                     Err(_) if v6 => continue,
                     Err(e) => return Err(EngineError::Raw(e.to_string())),
                 };
+                if proto != ICMP && proto != ICMPV6 {
+                    let (lo, hi) = cookie::LOCAL_PORTS;
+                    // Without the filter everything still works, only with more to read.
+                    let _ = sock.only_ports(lo, hi);
+                }
                 let units = job
                     .units
                     .iter()

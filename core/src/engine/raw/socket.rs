@@ -85,6 +85,43 @@ impl RawSocket {
         Ok(RawSocket { sock, v6, protocol })
     }
 
+    /// Kernel-side filtering for TCP and UDP sockets: only packets whose destination port lies
+    /// in `lo..=hi` (where every reply to our probes goes) are queued to this socket, so a
+    /// busy host's other traffic, and on loopback most of our own probes, never reach us.
+    pub fn only_ports(&self, lo: u16, hi: u16) -> io::Result<()> {
+        use socket2::SockFilter as F;
+        const LD: u16 = 0x00;
+        const LDX: u16 = 0x01;
+        const JMP: u16 = 0x05;
+        const RET: u16 = 0x06;
+        const H: u16 = 0x08;
+        const B: u16 = 0x10;
+        const ABS: u16 = 0x20;
+        const IND: u16 = 0x40;
+        const MSH: u16 = 0xa0;
+        const JGT: u16 = 0x20;
+        const JGE: u16 = 0x30;
+        let (lo, hi) = (u32::from(lo), u32::from(hi));
+        // IPv4 raw sockets see the IP header first (X = its length); IPv6 ones start at the
+        // transport header. The destination port is 2 bytes into TCP and UDP headers alike.
+        let load_port = if self.v6 {
+            vec![F::new(LD | H | ABS, 0, 0, 2)]
+        } else {
+            vec![
+                F::new(LDX | B | MSH, 0, 0, 0),
+                F::new(LD | H | IND, 0, 0, 2),
+            ]
+        };
+        let mut prog = load_port;
+        prog.extend([
+            F::new(JMP | JGE, 0, 2, lo),    // below lo: reject
+            F::new(JMP | JGT, 1, 0, hi),    // above hi: reject
+            F::new(RET, 0, 0, 0x0004_0000), // accept (up to 256 KiB)
+            F::new(RET, 0, 0, 0),           // reject
+        ]);
+        self.sock.attach_filter(&prog)
+    }
+
     /// Sends one transport segment to `dst`; the kernel adds the IP header. Never blocks:
     /// `WouldBlock` and `ENOBUFS` are for the caller to treat as back-pressure.
     pub fn send_to(&self, segment: &[u8], dst: IpAddr) -> io::Result<usize> {
