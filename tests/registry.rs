@@ -13,7 +13,10 @@ fn registered_techniques_are_exactly_these() {
         .iter()
         .map(|d| d.name)
         .collect();
-    assert_eq!(names, ["connect", "syn"]);
+    assert_eq!(
+        names,
+        ["ack", "connect", "fin", "maimon", "null", "syn", "window", "xmas"]
+    );
 }
 
 #[test]
@@ -30,6 +33,16 @@ fn registered_reporters_are_exactly_these() {
 fn lookup_by_name_and_nmap_letter() {
     assert_eq!(registry::technique("T").expect("-sT").name, "connect");
     assert_eq!(registry::technique("S").expect("-sS").name, "syn");
+    for (letter, name) in [
+        ("F", "fin"),
+        ("N", "null"),
+        ("X", "xmas"),
+        ("A", "ack"),
+        ("W", "window"),
+        ("M", "maimon"),
+    ] {
+        assert_eq!(registry::technique(letter).expect(letter).name, name);
+    }
     assert_eq!(
         registry::technique("CONNECT")
             .expect("case-insensitive")
@@ -41,7 +54,10 @@ fn lookup_by_name_and_nmap_letter() {
     let err = registry::technique("nope")
         .expect_err("unknown")
         .to_string();
-    assert!(err.contains("available: connect"), "{err}");
+    assert!(
+        err.contains("available: ack, connect, fin, maimon, null, syn, window, xmas"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -58,7 +74,10 @@ fn binary_lists_the_same_plugins() {
         .collect();
     assert_eq!(
         first_words,
-        ["connect", "syn", "json", "table", "xml"],
+        [
+            "ack", "connect", "fin", "maimon", "null", "syn", "window", "xmas", "json", "table",
+            "xml"
+        ],
         "{text}"
     );
 }

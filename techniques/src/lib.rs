@@ -5,8 +5,22 @@
 //! `scanfw-core` does all sending, timing and matching. Link this crate by naming it
 //! (`use scanfw_techniques as _;`) to make its techniques available.
 
+mod ack;
 mod connect;
+mod fin;
+mod flags;
+mod maimon;
+mod null;
 mod syn;
+pub mod udp_payloads;
+mod window;
+mod xmas;
 
+pub use ack::Ack;
 pub use connect::Connect;
+pub use fin::Fin;
+pub use maimon::Maimon;
+pub use null::Null;
 pub use syn::Syn;
+pub use window::Window;
+pub use xmas::Xmas;
