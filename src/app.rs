@@ -104,7 +104,12 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         raw,
         allow_fallback: !cli.no_fallback,
     };
-    let (job, scans, notices) = plan::build(&config, seed, privileges).map_err(usage)?;
+    let raw_options = plan::RawOptions {
+        source_ip: cli.source_ip.clone(),
+        defeat_icmp_ratelimit: cli.defeat_icmp_ratelimit,
+    };
+    let (job, scans, notices) =
+        plan::build(&config, seed, privileges, &raw_options).map_err(usage)?;
     for n in notices {
         eprintln!("scanfw: {n}");
     }

@@ -114,6 +114,15 @@ pub struct Cli {
     )]
     pub max_parallelism: Option<u32>,
 
+    /// Send raw probes from these local addresses (comma-separated, CIDR allowed); a target
+    /// that rate-limits ICMP gives each its own budget
+    #[arg(long = "source-ip", value_name = "LIST")]
+    pub source_ip: Vec<String>,
+
+    /// Do not wait for ICMP rate limits: report silent UDP ports as closed|filtered
+    #[arg(long = "defeat-icmp-ratelimit")]
+    pub defeat_icmp_ratelimit: bool,
+
     /// Refuse (exit 2) instead of falling back to connect when raw sockets are unavailable
     #[arg(long = "no-fallback")]
     pub no_fallback: bool,

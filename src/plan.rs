@@ -6,6 +6,7 @@ use scanfw_config::Config;
 use scanfw_core::engine::{ScanJob, ScanUnit};
 use scanfw_core::target::TargetSet;
 use scanfw_core::{registry, services, PortSet, PortSpec, Protocol, ScanTypeInfo};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// The ports one protocol scans under the configuration (`-p`, `--top-ports`,
@@ -32,6 +33,46 @@ pub fn ports_for(config: &Config, proto: Protocol) -> Result<PortSet> {
     Ok(set)
 }
 
+/// Options that shape the raw transport.
+#[derive(Debug, Clone, Default)]
+pub struct RawOptions {
+    /// `--source-ip` entries as given.
+    pub source_ip: Vec<String>,
+    /// `--defeat-icmp-ratelimit`.
+    pub defeat_icmp_ratelimit: bool,
+}
+
+/// Parses `--source-ip` entries (addresses or CIDR blocks, comma-separated) and checks that
+/// each address belongs to this host.
+pub fn source_addresses(entries: &[String]) -> Result<Vec<IpAddr>> {
+    let mut out = Vec::new();
+    for entry in entries
+        .iter()
+        .flat_map(|e| scanfw_core::target::split_list(e))
+    {
+        let addrs: Vec<IpAddr> = if let Ok(ip) = entry.parse::<IpAddr>() {
+            vec![ip]
+        } else if let Ok(net) = entry.parse::<ipnet::IpNet>() {
+            let hosts: Vec<IpAddr> = net.hosts().take(257).collect();
+            if hosts.len() > 256 {
+                bail!("--source-ip {entry}: at most 256 source addresses");
+            }
+            hosts
+        } else {
+            bail!("--source-ip: `{entry}` is not an IP address or CIDR block");
+        };
+        for ip in addrs {
+            // Binding fails unless the address is one of this host's.
+            std::net::UdpSocket::bind((ip, 0))
+                .with_context(|| format!("--source-ip {ip} is not an address of this host"))?;
+            if !out.contains(&ip) {
+                out.push(ip);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// How techniques that need raw sockets are handled.
 #[derive(Debug, Clone, Copy)]
 pub struct Privileges {
@@ -47,6 +88,7 @@ pub fn build(
     config: &Config,
     seed: u64,
     privileges: Privileges,
+    raw: &RawOptions,
 ) -> Result<(ScanJob, Vec<ScanTypeInfo>, Vec<String>)> {
     let mut units = Vec::new();
     let mut infos = Vec::new();
@@ -106,6 +148,8 @@ pub fn build(
             units,
             timing: config.timing.clone(),
             seed,
+            sources: source_addresses(&raw.source_ip)?,
+            defeat_icmp_ratelimit: raw.defeat_icmp_ratelimit,
         },
         infos,
         notices,

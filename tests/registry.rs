@@ -15,7 +15,7 @@ fn registered_techniques_are_exactly_these() {
         .collect();
     assert_eq!(
         names,
-        ["ack", "connect", "fin", "maimon", "null", "syn", "window", "xmas"]
+        ["ack", "connect", "fin", "maimon", "null", "syn", "udp", "window", "xmas"]
     );
 }
 
@@ -55,7 +55,7 @@ fn lookup_by_name_and_nmap_letter() {
         .expect_err("unknown")
         .to_string();
     assert!(
-        err.contains("available: ack, connect, fin, maimon, null, syn, window, xmas"),
+        err.contains("available: ack, connect, fin, maimon, null, syn, udp, window, xmas"),
         "{err}"
     );
 }
@@ -75,8 +75,8 @@ fn binary_lists_the_same_plugins() {
     assert_eq!(
         first_words,
         [
-            "ack", "connect", "fin", "maimon", "null", "syn", "window", "xmas", "json", "table",
-            "xml"
+            "ack", "connect", "fin", "maimon", "null", "syn", "udp", "window", "xmas", "json",
+            "table", "xml"
         ],
         "{text}"
     );

@@ -318,6 +318,11 @@ impl Pacer {
         Pacer::new(by_rate.max(t.scan_delay))
     }
 
+    /// Changes the interval; the next send time already granted stays.
+    pub fn set_interval(&mut self, interval: Duration) {
+        self.interval = interval;
+    }
+
     /// When the next send may happen (`None`: now).
     pub fn ready_at(&self, now: Instant) -> Option<Instant> {
         self.next.filter(|&n| n > now)

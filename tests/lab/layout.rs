@@ -1,6 +1,7 @@
 //! What the lab configures on each TCP port of the target (plus optional random loss and
-//! extra target addresses), and what a connect scan (`-sT`) and a SYN scan (`-sS`) are
-//! expected to report for each port (ground truth from nmap 7.93, see docs/lab.md).
+//! extra target addresses), and what each TCP technique (connect, SYN and the raw flag
+//! scans FIN, NULL, Xmas, ACK, Window, Maimon) is expected to report for each port
+//! (ground truth from nmap 7.93, see docs/lab.md).
 
 use std::collections::BTreeMap;
 
@@ -67,8 +68,114 @@ impl PortKind {
         }
     }
 
+    /// `(state, reason)` that `technique` must report for this port in `family`: the
+    /// ground truth of docs/lab.md ("Ground truth: raw flag scans" for FIN, NULL, Xmas,
+    /// ACK, Window and Maimon; [`PortKind::expected_connect`] and
+    /// [`PortKind::expected_syn`] for connect and SYN).
+    ///
+    /// Flag scans (nmap 7.93 `-sF/-sN/-sX/-sA/-sW/-sM --reason` against this lab, the
+    /// same in both families): the target's kernel answers every probe with RST unless
+    /// the firewall intervenes, except FIN, NULL and Xmas to an open port, which RFC 793
+    /// says to ignore. So
+    /// * FIN/NULL/Xmas: open and DROP are `open|filtered`/`no-response`; closed and
+    ///   tcp-reset are `closed`/`reset`;
+    /// * Maimon (FIN+ACK): Linux answers RST even on an open port, so open, closed and
+    ///   tcp-reset are all `closed`/`reset`; only DROP is `open|filtered`;
+    /// * ACK: every RST is `unfiltered`/`reset` (open, closed, tcp-reset), DROP is
+    ///   `filtered`/`no-response`;
+    /// * Window: Linux's RSTs carry window 0, so open, closed and tcp-reset are all
+    ///   `closed`/`reset`; DROP is `filtered`/`no-response`;
+    /// * every ICMP reject is `filtered` with the ICMP reason, as for SYN:
+    ///   `admin-prohibited`, `host-unreach` (ICMPv6 address-unreachable included),
+    ///   `port-unreach`.
+    pub fn expected_for(
+        self,
+        technique: Technique,
+        family: Family,
+    ) -> (&'static str, &'static str) {
+        use Technique::*;
+        match technique {
+            Connect => return self.expected_connect(family),
+            Syn => return self.expected_syn(family),
+            _ => {}
+        }
+        match self {
+            PortKind::RejectAdminProhibited => return ("filtered", "admin-prohibited"),
+            PortKind::RejectHostUnreachable => return ("filtered", "host-unreach"),
+            PortKind::RejectPortUnreachable => return ("filtered", "port-unreach"),
+            _ => {}
+        }
+        let silent = match technique {
+            Fin | Null | Xmas | Maimon => ("open|filtered", "no-response"),
+            _ => ("filtered", "no-response"),
+        };
+        let rst = match technique {
+            Ack => ("unfiltered", "reset"),
+            _ => ("closed", "reset"),
+        };
+        match (self, technique) {
+            (PortKind::Drop, _) => silent,
+            (PortKind::Open, Fin | Null | Xmas) => silent,
+            // Open under ACK/Window/Maimon, closed and tcp-reset: the kernel's RST.
+            _ => rst,
+        }
+    }
+
     pub fn is_firewalled(self) -> bool {
         !matches!(self, PortKind::Open | PortKind::Closed)
+    }
+}
+
+/// A TCP scan technique with a ground-truth column in docs/lab.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Technique {
+    Connect,
+    Syn,
+    Fin,
+    Null,
+    Xmas,
+    Ack,
+    Window,
+    Maimon,
+}
+
+impl Technique {
+    /// The raw flag-probe techniques (no handshake): FIN, NULL, Xmas, ACK, Window, Maimon.
+    pub const FLAG_SCANS: [Technique; 6] = [
+        Technique::Fin,
+        Technique::Null,
+        Technique::Xmas,
+        Technique::Ack,
+        Technique::Window,
+        Technique::Maimon,
+    ];
+
+    /// The nmap (and scanfw) option: `-sT`, `-sS`, `-sF`, ...
+    pub fn option(self) -> &'static str {
+        match self {
+            Technique::Connect => "-sT",
+            Technique::Syn => "-sS",
+            Technique::Fin => "-sF",
+            Technique::Null => "-sN",
+            Technique::Xmas => "-sX",
+            Technique::Ack => "-sA",
+            Technique::Window => "-sW",
+            Technique::Maimon => "-sM",
+        }
+    }
+
+    /// scanfw's technique name (`--list-techniques`, the JSON `scans[].type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Technique::Connect => "connect",
+            Technique::Syn => "syn",
+            Technique::Fin => "fin",
+            Technique::Null => "null",
+            Technique::Xmas => "xmas",
+            Technique::Ack => "ack",
+            Technique::Window => "window",
+            Technique::Maimon => "maimon",
+        }
     }
 }
 
@@ -157,5 +264,14 @@ impl Layout {
 
     pub fn expected_syn(&self, port: u16, family: Family) -> (&'static str, &'static str) {
         self.kind(port).expected_syn(family)
+    }
+
+    pub fn expected_for(
+        &self,
+        port: u16,
+        technique: Technique,
+        family: Family,
+    ) -> (&'static str, &'static str) {
+        self.kind(port).expected_for(technique, family)
     }
 }

@@ -186,7 +186,9 @@ fn drive(
                         Started::Done(outcome) => {
                             sched.sent(p, now);
                             match classify(&sched, p, outcome) {
-                                Some(v) => sched.reply(p.host, p.slot, p.try_no, v, Instant::now()),
+                                Some(v) => {
+                                    sched.reply(p.host, p.slot, p.try_no, v, Instant::now(), false)
+                                }
                                 None => sched.timeout(p),
                             }
                         }
@@ -213,7 +215,14 @@ fn drive(
             if let Some(outcome) = outcome {
                 drop(a.stream);
                 match classify(&sched, a.probe, outcome) {
-                    Some(v) => sched.reply(a.probe.host, a.probe.slot, a.probe.try_no, v, done_at),
+                    Some(v) => sched.reply(
+                        a.probe.host,
+                        a.probe.slot,
+                        a.probe.try_no,
+                        v,
+                        done_at,
+                        false,
+                    ),
                     None => sched.timeout(a.probe),
                 }
                 continue;
@@ -268,7 +277,9 @@ fn drive(
                 free.push(idx);
                 drop(a.stream); // closes the socket, which also leaves the poller
                 match classify(&sched, a.probe, outcome) {
-                    Some(v) => sched.reply(a.probe.host, a.probe.slot, a.probe.try_no, v, now),
+                    Some(v) => {
+                        sched.reply(a.probe.host, a.probe.slot, a.probe.try_no, v, now, false)
+                    }
                     // An outcome that says nothing about the port counts as silence.
                     None => sched.timeout(a.probe),
                 }

@@ -9,6 +9,7 @@ mod connect;
 mod limits;
 mod loss;
 mod order;
+mod ratelimit;
 mod raw;
 mod sched;
 mod sockopt;
@@ -45,6 +46,12 @@ pub struct ScanJob {
     pub timing: Timing,
     /// Seed of the keyed probe order (`--seed`); the same seed gives the same order.
     pub seed: u64,
+    /// Source addresses to send raw probes from (`--source-ip`); empty: the routing table's.
+    /// Targets that rate-limit ICMP give each source address its own budget.
+    pub sources: Vec<std::net::IpAddr>,
+    /// Do not pace to ICMP rate limits; report silence as `closed|filtered` where it would be
+    /// `open|filtered` (nmap's `--defeat-icmp-ratelimit`).
+    pub defeat_icmp_ratelimit: bool,
 }
 
 /// What the engine tells the outside world while it runs.

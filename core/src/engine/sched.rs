@@ -9,9 +9,10 @@
 
 use super::loss::LossMonitor;
 use super::order::PortOrder;
+use super::ratelimit::RateLimit;
 use super::{EngineEvent, EngineStats, ScanJob};
 use crate::result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, RttTimes};
-use crate::state::{Reason, Verdict};
+use crate::state::{PortState, Reason, Verdict};
 use crate::target::Target;
 use crate::timing::{CongestionWindow, Pacer, RttEstimator};
 use std::collections::{HashMap, VecDeque};
@@ -30,6 +31,8 @@ pub(super) struct Probe {
     pub host: u64,
     pub slot: u32,
     pub try_no: u8,
+    /// Index of the source address it leaves from (0 when only one).
+    pub src: u8,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +42,9 @@ struct Slot {
     verdict: Option<Verdict>,
     /// The transmission in flight, if any, and when it left.
     in_flight: Option<(u8, Instant)>,
+    /// The first try sent while the host was paced: only a reply to a later try proves a
+    /// paced probe found no token.
+    paced_try: Option<u8>,
 }
 
 #[derive(Debug)]
@@ -52,6 +58,13 @@ struct Host {
     /// The host's own window (the scan's window bounds all hosts together).
     cwnd: CongestionWindow,
     loss: LossMonitor,
+    /// ICMP rate-limit detection and, once limited, per-source pacing.
+    limit: RateLimit,
+    /// Retransmissions of a paced host (they wait for its pacer, not the global queue).
+    retry: VecDeque<Probe>,
+    /// Source addresses it is reached from, and the next one to use.
+    sources: u8,
+    next_src: u8,
     max_ok_try: u8,
     started: Instant,
     started_wall: SystemTime,
@@ -166,41 +179,70 @@ impl<'a> Scheduler<'a> {
         if let Some(at) = self.pacer.ready_at(now) {
             return Next::WaitUntil(at);
         }
-        match self.pick() {
-            Some(p) => Next::Send(p),
-            None => Next::Blocked,
-        }
+        self.pick(now)
     }
 
-    fn pick(&mut self) -> Option<Probe> {
+    fn pick(&mut self, now: Instant) -> Next {
         while let Some(p) = self.retransmit.pop_front() {
-            let undecided = self
-                .hosts
-                .get(&p.host)
-                .is_some_and(|h| h.slots[p.slot as usize].verdict.is_none());
-            if undecided {
-                return Some(p);
+            if let Some(h) = self.hosts.get_mut(&p.host) {
+                if h.limit.paced() {
+                    h.retry.push_back(p); // became paced meanwhile: its pacer decides
+                } else if h.slots[p.slot as usize].verdict.is_none() {
+                    return Next::Send(p);
+                }
             }
         }
+        let mut earliest: Option<Instant> = None;
         loop {
             for _ in 0..self.rotation.len() {
-                let id = self.rotation.pop_front()?;
+                let Some(id) = self.rotation.pop_front() else {
+                    return Next::Blocked;
+                };
                 self.rotation.push_back(id);
-                if let Some(h) = self.hosts.get_mut(&id) {
-                    if h.in_flight >= h.cwnd.allowed() {
-                        continue; // this host's window is full; others may still send
+                let Some(h) = self.hosts.get_mut(&id) else {
+                    continue;
+                };
+                if h.limit.paced() {
+                    let src = match h.limit.ready(now) {
+                        Ok(src) => src,
+                        Err(t) => {
+                            earliest = Some(earliest.map_or(t, |e| e.min(t)));
+                            continue;
+                        }
+                    };
+                    let src = u8::try_from(src).unwrap_or(0);
+                    while let Some(p) = h.retry.pop_front() {
+                        let slot = &h.slots[p.slot as usize];
+                        if slot.verdict.is_none() && slot.in_flight.is_none() {
+                            return Next::Send(Probe { src, ..p });
+                        }
                     }
                     if let Some(slot) = h.order.next() {
-                        return Some(Probe {
+                        return Next::Send(Probe {
                             host: id,
                             slot,
                             try_no: 0,
+                            src,
                         });
                     }
+                    continue;
+                }
+                if h.in_flight >= h.cwnd.allowed() {
+                    continue; // this host's window is full; others may still send
+                }
+                if let Some(slot) = h.order.next() {
+                    let src = h.next_src;
+                    h.next_src = (h.next_src + 1) % h.sources.max(1);
+                    return Next::Send(Probe {
+                        host: id,
+                        slot,
+                        try_no: 0,
+                        src,
+                    });
                 }
             }
             if !self.activate_host() {
-                return None;
+                return earliest.map_or(Next::Blocked, Next::WaitUntil);
             }
         }
     }
@@ -223,11 +265,19 @@ impl<'a> Scheduler<'a> {
                 port,
                 verdict: None,
                 in_flight: None,
+                paced_try: None,
             }));
         }
         let id = self.next_host_id;
         self.next_host_id += 1;
         self.stats.hosts += 1;
+        let sources = self
+            .job
+            .sources
+            .iter()
+            .filter(|s| s.is_ipv4() == target.addr.is_ipv4())
+            .count()
+            .max(1);
         let order = PortOrder::new(slots.len() as u32, self.seed, &target.addr);
         let host = Host {
             target,
@@ -238,6 +288,10 @@ impl<'a> Scheduler<'a> {
             rtt: RttEstimator::new(&self.job.timing),
             cwnd: self.host_cwnd,
             loss: LossMonitor::default(),
+            limit: RateLimit::new(sources),
+            retry: VecDeque::new(),
+            sources: u8::try_from(sources).unwrap_or(u8::MAX),
+            next_src: 0,
             max_ok_try: 0,
             started: Instant::now(),
             started_wall: SystemTime::now(),
@@ -310,6 +364,10 @@ impl<'a> Scheduler<'a> {
             self.in_flight += 1;
         }
         slot.in_flight = Some((p.try_no, now));
+        if h.limit.paced() && slot.paced_try.is_none() {
+            slot.paced_try = Some(p.try_no);
+        }
+        h.limit.sent(usize::from(p.src), now);
         self.stats.probes_sent += 1;
         if p.try_no > 0 {
             self.stats.retransmissions += 1;
@@ -330,8 +388,29 @@ impl<'a> Scheduler<'a> {
     /// A reply that answers transmission `try_no` of a slot (a reply naming its transmission,
     /// or a connect() outcome). Replies to earlier transmissions still count; duplicates only
     /// change the state where nmap's rules allow.
-    pub fn reply(&mut self, host: u64, slot: u32, try_no: u8, verdict: Verdict, now: Instant) {
+    ///
+    /// `icmp` says the reply was an ICMP error: those are what targets rate-limit.
+    pub fn reply(
+        &mut self,
+        host: u64,
+        slot: u32,
+        try_no: u8,
+        verdict: Verdict,
+        now: Instant,
+        icmp: bool,
+    ) {
         let in_flight = self.complete(host, slot);
+        let Some(h) = self.hosts.get_mut(&host) else {
+            return;
+        };
+        let dropped = match h.slots[slot as usize].paced_try {
+            _ if !h.limit.paced() => try_no > 0,
+            Some(first) => try_no > first,
+            None => false, // sent before pacing began: says nothing about the paced rate
+        };
+        if icmp && !self.job.defeat_icmp_ratelimit && h.limit.icmp_reply(dropped, now) {
+            self.start_pacing(host);
+        }
         let Some(h) = self.hosts.get_mut(&host) else {
             return;
         };
@@ -365,15 +444,22 @@ impl<'a> Scheduler<'a> {
         let Some(h) = self.hosts.get_mut(&p.host) else {
             return;
         };
+        // A paced host gets at least two retransmissions: its silence must be sure.
+        let floor = if h.limit.paced() { 2 } else { 1 };
         let allowed = u32::from(h.max_ok_try)
             .saturating_add(1)
-            .max(1)
-            .min(max_retries);
+            .max(floor)
+            .min(max_retries.max(if h.limit.paced() { floor } else { 0 }));
         if u32::from(p.try_no) < allowed {
-            self.retransmit.push_back(Probe {
+            let next = Probe {
                 try_no: p.try_no.saturating_add(1),
                 ..p
-            });
+            };
+            if h.limit.paced() {
+                h.retry.push_back(next);
+            } else {
+                self.retransmit.push_back(next);
+            }
         } else {
             // Silence after every try is an answer too (the port is filtered): it is no sign
             // of congestion, and a window that only grew on replies would crawl on a
@@ -381,7 +467,12 @@ impl<'a> Scheduler<'a> {
             h.cwnd.on_success();
             self.cwnd.on_success();
             let unit = usize::from(h.slots[p.slot as usize].unit);
-            let silence = self.job.units[unit].technique.on_silence();
+            let mut silence = self.job.units[unit].technique.on_silence();
+            if self.job.defeat_icmp_ratelimit && silence.state == PortState::OpenFiltered {
+                // The user traded accuracy for speed: a closed port whose ICMP error was
+                // rate-limited away is as likely as an open one.
+                silence.state = PortState::ClosedFiltered;
+            }
             self.decide(
                 p.host,
                 p.slot,
@@ -391,6 +482,57 @@ impl<'a> Scheduler<'a> {
                 },
             );
         }
+    }
+
+    /// The host was found to rate-limit its ICMP errors: pace it, start its retries afresh,
+    /// and look again at every port it left silent while it was not paced (a probe that found
+    /// no token got no answer, which proves nothing).
+    fn start_pacing(&mut self, host: u64) {
+        let Some(h) = self.hosts.get_mut(&host) else {
+            return;
+        };
+        h.max_ok_try = 0;
+        // Probes from before are answered within a couple of timeouts.
+        let grace = Instant::now() + h.rtt.timeout() * 2 + h.limit.interval();
+        h.limit.grace(grace);
+        let mut reopened = 0u64;
+        for (i, s) in h.slots.iter_mut().enumerate() {
+            let silence = self.job.units[usize::from(s.unit)].technique.on_silence();
+            if s.verdict
+                .is_some_and(|v| v.state == silence.state && v.reason == silence.reason)
+            {
+                s.verdict = None;
+                h.undecided += 1;
+                reopened += 1;
+                h.retry.push_back(Probe {
+                    host,
+                    slot: i as u32,
+                    try_no: 0,
+                    src: 0,
+                });
+            }
+        }
+        self.decided = self.decided.saturating_sub(reopened);
+        // Queued retransmissions start again at try 0: paced tries are counted afresh.
+        let moved: Vec<Probe> = self
+            .retransmit
+            .iter()
+            .filter(|p| p.host == host)
+            .map(|p| Probe { try_no: 0, ..*p })
+            .collect();
+        self.retransmit.retain(|p| p.host != host);
+        h.retry.extend(moved);
+        let per_second = 1.0 / h.limit.interval().as_secs_f64().max(1e-9);
+        let sources = h.sources;
+        let addr = h.target.addr;
+        let more = if sources > 1 {
+            format!("each of the {sources} source addresses gets its own budget")
+        } else {
+            "several --source-ip addresses multiply the budget; --defeat-icmp-ratelimit trades accuracy for speed".to_string()
+        };
+        self.emit(EngineEvent::Notice(format!(
+            "{addr} rate-limits its ICMP errors to about {per_second:.1} per second per source address; pacing to it ({more})"
+        )));
     }
 
     /// A local resource error on sending: requeue the probe. Running out of descriptors or

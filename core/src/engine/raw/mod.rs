@@ -52,6 +52,8 @@ struct Reply {
     from: IpAddr,
     to: IpAddr,
     at: Instant,
+    /// It came in on an ICMP socket (an error: what targets rate-limit).
+    icmp: bool,
 }
 
 fn raw_protocol(t: &dyn ScanTechnique) -> Option<u8> {
@@ -74,8 +76,10 @@ struct Driver<'a> {
     listeners: Vec<Listener>,
     /// Index into `listeners` of the socket that sends each (IPv6?, protocol).
     senders: HashMap<(bool, u8), usize>,
+    /// Send-only sockets bound to each `--source-ip` address, per protocol.
+    bound: HashMap<(IpAddr, u8), RawSocket>,
     sources: HashMap<IpAddr, Option<IpAddr>>,
-    timers: BinaryHeap<Reverse<(Instant, u64, u32, u8)>>,
+    timers: BinaryHeap<Reverse<(Instant, Probe)>>,
     buf: Vec<u8>,
     rbuf: Vec<u8>,
     send_notice: bool,
@@ -143,6 +147,14 @@ impl<'a> Driver<'a> {
                 listeners.push(Listener { sock, units });
             }
         }
+        let mut bound = HashMap::new();
+        for &src in &job.sources {
+            for &proto in &protocols {
+                let sock = RawSocket::open_sender(proto, src)
+                    .map_err(|e| EngineError::Raw(format!("source address {src}: {e}")))?;
+                bound.insert((src, proto), sock);
+            }
+        }
         let key = {
             use std::hash::{BuildHasher, Hasher};
             let rs = std::collections::hash_map::RandomState::new();
@@ -163,6 +175,7 @@ impl<'a> Driver<'a> {
             key,
             listeners,
             senders,
+            bound,
             sources: HashMap::new(),
             timers: BinaryHeap::new(),
             buf: vec![0u8; 2048],
@@ -231,6 +244,7 @@ impl<'a> Driver<'a> {
                                 from: r.from,
                                 to: r.to,
                                 at,
+                                icmp: matches!(r.protocol, ICMP | ICMPV6),
                             });
                             break;
                         }
@@ -242,6 +256,36 @@ impl<'a> Driver<'a> {
             }
         }
         total
+    }
+
+    /// The local address probe source `src` uses toward `dst`: the `src`-th `--source-ip`
+    /// of the same family, or the routing table's choice when none was given.
+    fn local(&mut self, dst: IpAddr, src: u8) -> Option<IpAddr> {
+        let mut same = self
+            .job
+            .sources
+            .iter()
+            .filter(|s| s.is_ipv4() == dst.is_ipv4());
+        match same.clone().next() {
+            Some(_) => same.nth(usize::from(src)).copied(),
+            None => self.source(dst),
+        }
+    }
+
+    /// Every local address replies from `dst` may be addressed to.
+    fn locals(&mut self, dst: IpAddr) -> Vec<IpAddr> {
+        let same: Vec<IpAddr> = self
+            .job
+            .sources
+            .iter()
+            .copied()
+            .filter(|s| s.is_ipv4() == dst.is_ipv4())
+            .collect();
+        if same.is_empty() {
+            self.source(dst).into_iter().collect()
+        } else {
+            same
+        }
     }
 
     fn source(&mut self, dst: IpAddr) -> Option<IpAddr> {
@@ -256,12 +300,12 @@ impl<'a> Driver<'a> {
 
     fn expire_probes(&mut self) {
         let now = Instant::now();
-        while let Some(&Reverse((t, host, slot, try_no))) = self.timers.peek() {
+        while let Some(&Reverse((t, p))) = self.timers.peek() {
             if t > now {
                 break;
             }
             self.timers.pop();
-            self.sched.timeout(Probe { host, slot, try_no });
+            self.sched.timeout(p);
         }
     }
 
@@ -288,7 +332,7 @@ impl<'a> Driver<'a> {
             return;
         };
         let try_no = p.try_no.min(cookie::MAX_TRY);
-        let result = match self.source(dst.ip()) {
+        let result = match self.local(dst.ip(), p.src) {
             None => Err(format!("no route to {}", dst.ip())),
             Some(local) => {
                 let ctx = ProbeContext {
@@ -296,10 +340,14 @@ impl<'a> Driver<'a> {
                     dst,
                     cookie: self.key.cookie(local, dst, try_no),
                 };
-                let sender = self
-                    .senders
-                    .get(&(dst.is_ipv6(), probe.ip_protocol()))
-                    .map(|&i| &self.listeners[i].sock);
+                let proto = probe.ip_protocol();
+                let sender = match self.bound.get(&(local, proto)) {
+                    Some(s) => Some(s),
+                    None => self
+                        .senders
+                        .get(&(dst.is_ipv6(), proto))
+                        .map(|&i| &self.listeners[i].sock),
+                };
                 match (probe.build(&ctx, &mut self.buf), sender) {
                     (Err(e), _) => Err(e.to_string()),
                     (_, None) => Err(format!("no raw socket for {} (is IPv6 enabled?)", dst.ip())),
@@ -328,8 +376,7 @@ impl<'a> Driver<'a> {
         }
         let timeout = self.sched.timeout_for(p.host);
         self.sched.sent(p, now);
-        self.timers
-            .push(Reverse((now + timeout, p.host, p.slot, p.try_no)));
+        self.timers.push(Reverse((now + timeout, p)));
     }
 
     fn reply(&mut self, r: Reply) {
@@ -337,20 +384,19 @@ impl<'a> Driver<'a> {
         let Some((host, slot)) = self.sched.lookup(m.target.ip(), r.unit, m.target.port()) else {
             return;
         };
-        let Some(local) = self.source(m.target.ip()) else {
-            return;
-        };
-        let try_no = match m.echo {
-            Echo::Cookie(c) => self.key.verify(local, m.target, m.local_port, c),
-            Echo::Flow { seq } => {
-                if self.own_probe(&r, seq) {
-                    return;
-                }
-                self.key.try_of_port(local, m.target, m.local_port)
+        if let Echo::Flow { seq } = m.echo {
+            if self.own_probe(&r, seq) {
+                return;
             }
-        };
+        }
+        let locals = self.locals(m.target.ip());
+        let try_no = locals.into_iter().find_map(|local| match m.echo {
+            Echo::Cookie(c) => self.key.verify(local, m.target, m.local_port, c),
+            Echo::Flow { .. } => self.key.try_of_port(local, m.target, m.local_port),
+        });
         let Some(try_no) = try_no else { return };
-        self.sched.reply(host, slot, try_no, m.verdict, r.at);
+        self.sched
+            .reply(host, slot, try_no, m.verdict, r.at, r.icmp);
     }
 
     /// Whether a cookie-less packet is one of our own probes seen again (loopback): read the

@@ -85,6 +85,17 @@ impl RawSocket {
         Ok(RawSocket { sock, v6, protocol })
     }
 
+    /// A socket that only sends, from `src`: raw sockets without a bound address leave from
+    /// the routing table's preferred source, whatever the checksum was computed for. It queues
+    /// nothing it receives (a filter that rejects every packet).
+    pub fn open_sender(protocol: u8, src: IpAddr) -> io::Result<RawSocket> {
+        let s = RawSocket::open(src.is_ipv6(), protocol)?;
+        s.sock.bind(&SockAddr::from(SocketAddr::new(src, 0)))?;
+        s.sock
+            .attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])?;
+        Ok(s)
+    }
+
     /// Kernel-side filtering for TCP and UDP sockets: only packets whose destination port lies
     /// in `lo..=hi` (where every reply to our probes goes) are queued to this socket, so a
     /// busy host's other traffic, and on loopback most of our own probes, never reach us.
