@@ -15,7 +15,12 @@ TCPRESET = {110, 55555}
 PORTUNREACH = {111}
 
 
+UDP_OPEN = {53, 7}
+
+
 def expected(port, technique):
+    if technique == "udp":
+        return ("open", "udp-response") if port in UDP_OPEN else ("closed", "port-unreach")
     closed = ("closed", "reset" if technique == "syn" else "conn-refused")
     if port in OPEN:
         return ("open", "syn-ack")

@@ -100,7 +100,14 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     base.techniques = Some(vec![if raw { "syn" } else { "connect" }.to_string()]);
     let config = resolve(cli_layer.over(profile.over(base))).map_err(|e| usage(e.into()))?;
     let seed = cli.seed.unwrap_or_else(random_seed);
+    let tcp_flags = cli
+        .scanflags
+        .as_deref()
+        .map(scanfw_core::TechniqueOptions::parse_scanflags)
+        .transpose()
+        .map_err(|e| usage(anyhow::anyhow!(e)))?;
     let privileges = plan::Privileges {
+        options: scanfw_core::TechniqueOptions { tcp_flags },
         raw,
         allow_fallback: !cli.no_fallback,
     };

@@ -114,6 +114,11 @@ pub struct Cli {
     )]
     pub max_parallelism: Option<u32>,
 
+    /// Custom TCP flags for the probes (e.g. SYNFIN, URGPSHFIN, or a number); replies are read
+    /// as the chosen technique reads them (SYN by default)
+    #[arg(long = "scanflags", value_name = "FLAGS")]
+    pub scanflags: Option<String>,
+
     /// Send raw probes from these local addresses (comma-separated, CIDR allowed); a target
     /// that rate-limits ICMP gives each its own budget
     #[arg(long = "source-ip", value_name = "LIST")]

@@ -80,6 +80,8 @@ pub struct Privileges {
     pub raw: bool,
     /// Use a technique's unprivileged fallback instead of refusing.
     pub allow_fallback: bool,
+    /// Options every technique is built with (`--scanflags`).
+    pub options: scanfw_core::TechniqueOptions,
 }
 
 /// Builds the engine job, or explains which input is wrong. Returns notices for the user
@@ -116,7 +118,8 @@ pub fn build(
         {
             bail!("technique `{}` was given twice", desc.name);
         }
-        let technique: Arc<dyn scanfw_core::ScanTechnique> = Arc::from((desc.constructor)());
+        let built = (desc.constructor)(&privileges.options).map_err(anyhow::Error::msg)?;
+        let technique: Arc<dyn scanfw_core::ScanTechnique> = Arc::from(built);
         let proto = technique.protocol();
         let ports = ports_for(config, proto)?;
         if ports.is_empty() {

@@ -29,7 +29,7 @@ pub mod technique;
 pub mod timing;
 
 pub use ports::{PortSet, PortSpec, Protocol};
-pub use registry::{ReporterDescriptor, TechniqueDescriptor};
+pub use registry::{ReporterDescriptor, TechniqueDescriptor, TechniqueOptions};
 pub use reporter::{ReportError, ReportOptions, Reporter, ScanStart, ScanTypeInfo};
 pub use result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, ScanSummary};
 pub use state::{PortState, Reason, Verdict};

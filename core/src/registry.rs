@@ -25,8 +25,68 @@ pub struct TechniqueDescriptor {
     /// The unprivileged technique used instead when privileges are missing (SYN falls back to
     /// connect, as in nmap); `None` means the scan is refused.
     pub fallback: Option<&'static str>,
-    /// Creates the technique.
-    pub constructor: fn() -> Box<dyn ScanTechnique>,
+    /// Creates the technique with the user's options, or says why they do not apply.
+    pub constructor: fn(&TechniqueOptions) -> Result<Box<dyn ScanTechnique>, String>,
+}
+
+/// Options a technique may be built with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TechniqueOptions {
+    /// Custom TCP flags for the probes (nmap's `--scanflags`); the technique keeps its own
+    /// reading of the replies.
+    pub tcp_flags: Option<u8>,
+}
+
+impl TechniqueOptions {
+    /// For techniques that take no options: an error naming what does not apply.
+    pub fn plain(&self, technique: &str) -> Result<(), String> {
+        match self.tcp_flags {
+            Some(_) => Err(format!(
+                "--scanflags does not apply to the {technique} technique: use it with -sS, -sF, -sN, -sX, -sA, -sW or -sM"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Parses nmap's `--scanflags` value: flag names in any order (`URGACKPSHRSTSYNFIN`, also
+    /// `ECE` and `CWR`) or a number 0-255 (decimal, or hexadecimal with `0x`).
+    pub fn parse_scanflags(s: &str) -> Result<u8, String> {
+        let t = s.trim();
+        let bad = || {
+            format!("invalid --scanflags `{s}`: use flag names such as SYNFIN or URGPSHFIN, or a number 0-255")
+        };
+        if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            return u8::from_str_radix(hex, 16).map_err(|_| bad());
+        }
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return t.parse::<u8>().map_err(|_| bad());
+        }
+        let names = [
+            ("FIN", 0x01),
+            ("SYN", 0x02),
+            ("RST", 0x04),
+            ("PSH", 0x08),
+            ("ACK", 0x10),
+            ("URG", 0x20),
+            ("ECE", 0x40),
+            ("CWR", 0x80),
+        ];
+        let upper = t.to_ascii_uppercase();
+        if upper.is_empty() || upper.len() % 3 != 0 {
+            return Err(bad());
+        }
+        let mut flags = 0u8;
+        for chunk in upper.as_bytes().chunks(3) {
+            let name = std::str::from_utf8(chunk).map_err(|_| bad())?;
+            let bit = names
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| *b)
+                .ok_or_else(bad)?;
+            flags |= bit;
+        }
+        Ok(flags)
+    }
 }
 
 /// A reporter plugin's registration.
@@ -161,6 +221,25 @@ mod tests {
     use super::*;
 
     struct D(&'static str);
+
+    #[test]
+    fn scanflags_parse_like_nmap() {
+        assert_eq!(
+            TechniqueOptions::parse_scanflags("URGACKPSHRSTSYNFIN"),
+            Ok(0x3f)
+        );
+        assert_eq!(TechniqueOptions::parse_scanflags("synfin"), Ok(0x03));
+        assert_eq!(TechniqueOptions::parse_scanflags("9"), Ok(0x09));
+        assert_eq!(TechniqueOptions::parse_scanflags("0x29"), Ok(0x29));
+        assert_eq!(TechniqueOptions::parse_scanflags("ECECWR"), Ok(0xc0));
+        for bad in ["", "SYNX", "SY", "256", "0xzz", "FOO"] {
+            assert!(TechniqueOptions::parse_scanflags(bad).is_err(), "{bad}");
+        }
+        assert!(TechniqueOptions { tcp_flags: Some(2) }
+            .plain("udp")
+            .is_err());
+        assert!(TechniqueOptions::default().plain("udp").is_ok());
+    }
 
     #[test]
     fn duplicates_are_rejected_and_order_is_by_name() {

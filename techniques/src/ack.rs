@@ -22,7 +22,10 @@ inventory::submit! {
         summary: "TCP ACK scan: raw ACK probes, RST means unfiltered, silence filtered",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Ack),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Ack),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "ack", crate::flags::RstMeaning::Unfiltered)),
+        }),
     }
 }
 

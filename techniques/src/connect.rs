@@ -19,7 +19,7 @@ inventory::submit! {
         summary: "TCP connect() scan: full handshake through the OS, no privileges needed",
         needs_privilege: false,
         fallback: None,
-        constructor: || Box::new(Connect),
+        constructor: |o| o.plain("connect").map(|()| Box::new(Connect) as Box<dyn scanfw_core::ScanTechnique>),
     }
 }
 

@@ -21,7 +21,10 @@ inventory::submit! {
         summary: "TCP FIN scan: raw FIN probes, RST means closed, silence open|filtered",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Fin),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Fin),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "fin", crate::flags::RstMeaning::Closed)),
+        }),
     }
 }
 

@@ -71,13 +71,16 @@ pub(crate) enum RstMeaning {
     /// Window: RST with a non-zero window is `open`, with a zero window `closed`; silence is
     /// `filtered`.
     ByWindow,
+    /// SYN semantics, for `--scanflags` on a SYN scan: SYN+ACK is `open`, RST `closed`,
+    /// silence `filtered`.
+    Syn,
 }
 
 impl RstMeaning {
     /// The state a RST with this window means.
     pub(crate) fn state(self, window: u16) -> PortState {
         match self {
-            RstMeaning::Closed => PortState::Closed,
+            RstMeaning::Closed | RstMeaning::Syn => PortState::Closed,
             RstMeaning::Unfiltered => PortState::Unfiltered,
             RstMeaning::ByWindow if window != 0 => PortState::Open,
             RstMeaning::ByWindow => PortState::Closed,
@@ -88,7 +91,7 @@ impl RstMeaning {
     pub(crate) fn on_silence(self) -> Verdict {
         let state = match self {
             RstMeaning::Closed => PortState::OpenFiltered,
-            RstMeaning::Unfiltered | RstMeaning::ByWindow => PortState::Filtered,
+            RstMeaning::Unfiltered | RstMeaning::ByWindow | RstMeaning::Syn => PortState::Filtered,
         };
         Verdict::new(state, Reason::NoResponse)
     }
@@ -143,6 +146,22 @@ fn classify_tcp(
     meaning: RstMeaning,
 ) -> Option<RawMatch> {
     let tcp = parse_tcp(reply.payload)?;
+    let syn_ack = tcp_flags::SYN | tcp_flags::ACK;
+    if meaning == RstMeaning::Syn && tcp.flags & (syn_ack | tcp_flags::RST) == syn_ack {
+        // A SYN+ACK acknowledges our sequence space: ack = cookie + what the probe consumed.
+        let seg_len = u32::from(probe_flags & tcp_flags::SYN != 0)
+            + u32::from(probe_flags & tcp_flags::FIN != 0);
+        return Some(RawMatch {
+            target: SocketAddr::new(reply.from, tcp.src_port),
+            local_port: tcp.dst_port,
+            echo: Echo::Cookie(tcp.ack.wrapping_sub(seg_len)),
+            verdict: Verdict {
+                state: PortState::Open,
+                reason: Reason::SynAck,
+                reason_ttl: reply.ttl,
+            },
+        });
+    }
     // Only resets carry information; anything else (our own probe seen on loopback, a stray
     // segment) is none.
     if tcp.flags & tcp_flags::RST == 0 {
@@ -443,7 +462,10 @@ pub(crate) mod testkit {
             assert_eq!(d.nmap_letter, Some(letter));
             assert!(d.needs_privilege);
             assert_eq!(d.fallback, None);
-            assert_eq!((d.constructor)().name(), name);
+            assert_eq!(
+                (d.constructor)(&Default::default()).map(|t| t.name()),
+                Ok(name)
+            );
         }
     }
 

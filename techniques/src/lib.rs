@@ -7,6 +7,7 @@
 
 mod ack;
 mod connect;
+mod custom;
 mod fin;
 mod flags;
 mod maimon;
@@ -19,6 +20,7 @@ mod xmas;
 
 pub use ack::Ack;
 pub use connect::Connect;
+pub use custom::Custom;
 pub use fin::Fin;
 pub use maimon::Maimon;
 pub use null::Null;

@@ -22,7 +22,10 @@ inventory::submit! {
         summary: "TCP Maimon scan: raw FIN+ACK probes, RST means closed, silence open|filtered",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Maimon),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Maimon),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "maimon", crate::flags::RstMeaning::Closed)),
+        }),
     }
 }
 

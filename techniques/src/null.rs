@@ -20,7 +20,10 @@ inventory::submit! {
         summary: "TCP NULL scan: raw probes without flags, RST means closed, silence open|filtered",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Null),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Null),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "null", crate::flags::RstMeaning::Closed)),
+        }),
     }
 }
 

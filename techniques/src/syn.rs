@@ -36,7 +36,10 @@ inventory::submit! {
         summary: "TCP SYN (half-open) scan: raw SYN probes, needs CAP_NET_RAW",
         needs_privilege: true,
         fallback: Some("connect"),
-        constructor: || Box::new(Syn),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Syn),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "syn", crate::flags::RstMeaning::Syn)),
+        }),
     }
 }
 
@@ -284,7 +287,10 @@ mod tests {
         let d = scanfw_core::registry::technique("S").expect("-sS");
         assert_eq!(d.name, "syn");
         assert!(d.needs_privilege);
-        assert_eq!((d.constructor)().name(), "syn");
+        assert_eq!(
+            (d.constructor)(&Default::default()).map(|t| t.name()),
+            Ok("syn")
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ inventory::submit! {
         summary: "UDP scan: protocol payloads for common services, ICMP rate limits detected and paced to",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Udp),
+        constructor: |o| o.plain("udp").map(|()| Box::new(Udp) as Box<dyn scanfw_core::ScanTechnique>),
     }
 }
 

@@ -22,7 +22,10 @@ inventory::submit! {
         summary: "TCP Window scan: raw ACK probes, RST window non-zero means open, zero closed",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Window),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Window),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "window", crate::flags::RstMeaning::ByWindow)),
+        }),
     }
 }
 

@@ -22,7 +22,10 @@ inventory::submit! {
         summary: "TCP Xmas scan: raw FIN+PSH+URG probes, RST means closed, silence open|filtered",
         needs_privilege: true,
         fallback: None,
-        constructor: || Box::new(Xmas),
+        constructor: |o| Ok(match o.tcp_flags {
+            None => Box::new(Xmas),
+            Some(flags) => Box::new(crate::custom::Custom::new(flags, "xmas", crate::flags::RstMeaning::Closed)),
+        }),
     }
 }
 

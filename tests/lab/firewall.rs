@@ -1,7 +1,7 @@
 //! nftables ruleset for the target namespace (an `inet` table, so one rule set covers
-//! IPv4 and IPv6).
+//! IPv4 and IPv6; TCP rules match `tcp dport`, UDP rules `udp dport`).
 
-use super::layout::{Layout, PortKind};
+use super::layout::{Layout, PortKind, UdpKind};
 
 /// Name of the table the lab installs inside the target namespace.
 pub const TABLE: &str = "scanfw_lab";
@@ -57,6 +57,36 @@ pub fn ruleset(layout: &Layout) -> String {
     );
     add(
         PortKind::RejectPortUnreachable,
+        "reject with icmp type port-unreachable",
+        "reject with icmpv6 type port-unreachable",
+    );
+    // UDP ports (`udp dport`; the TCP rules above match only TCP).
+    let mut add_udp = |kind: UdpKind, v4: &str, v6: &str| {
+        let ports = layout.udp_ports_of(kind);
+        if ports.is_empty() {
+            return;
+        }
+        let s = set(&ports);
+        if v4 == v6 {
+            rules.push(format!("udp dport {s} {v4}"));
+        } else {
+            rules.push(format!("meta nfproto ipv4 udp dport {s} {v4}"));
+            rules.push(format!("meta nfproto ipv6 udp dport {s} {v6}"));
+        }
+    };
+    add_udp(UdpKind::Drop, "drop", "drop");
+    add_udp(
+        UdpKind::RejectAdminProhibited,
+        "reject with icmp type admin-prohibited",
+        "reject with icmpv6 type admin-prohibited",
+    );
+    add_udp(
+        UdpKind::RejectHostUnreachable,
+        "reject with icmp type host-unreachable",
+        "reject with icmpv6 type addr-unreachable",
+    );
+    add_udp(
+        UdpKind::RejectPortUnreachable,
         "reject with icmp type port-unreachable",
         "reject with icmpv6 type port-unreachable",
     );

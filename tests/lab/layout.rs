@@ -1,7 +1,8 @@
-//! What the lab configures on each TCP port of the target (plus optional random loss and
-//! extra target addresses), and what each TCP technique (connect, SYN and the raw flag
-//! scans FIN, NULL, Xmas, ACK, Window, Maimon) is expected to report for each port
-//! (ground truth from nmap 7.93, see docs/lab.md).
+//! What the lab configures on each TCP and UDP port of the target (plus optional random
+//! loss, extra target and scanner addresses and ICMP rate limiting), and what each
+//! technique (connect, SYN, the raw flag scans FIN, NULL, Xmas, ACK, Window, Maimon, and
+//! UDP) is expected to report for each port (ground truth from nmap 7.93, see
+//! docs/lab.md).
 
 use std::collections::BTreeMap;
 
@@ -179,10 +180,82 @@ impl Technique {
     }
 }
 
-/// Per-port configuration of the lab target. Ports not listed are [`PortKind::Closed`].
+/// How one UDP port of the target namespace is set up (independent of the TCP port with
+/// the same number). Ground truth (nmap 7.93 `-sU --reason`, docs/lab.md, "UDP") in
+/// [`UdpKind::expected_udp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UdpKind {
+    /// Nothing bound, no firewall rule: the kernel answers ICMP port unreachable.
+    Closed,
+    /// A tiny DNS server: parses each query and answers with the same id (QR set, the
+    /// question copied; NOTIMP for other opcodes, FORMERR for malformed questions).
+    Dns,
+    /// UDP echo: every datagram is sent back unchanged (also an empty one).
+    Echo,
+    /// A bound socket that reads and never answers. On Linux a bound port draws no ICMP
+    /// port unreachable, so to a scanner it is as silent as a DROP.
+    Silent,
+    /// nftables `udp dport ... drop`.
+    Drop,
+    /// nftables `reject with icmp type admin-prohibited` / `icmpv6 type admin-prohibited`.
+    RejectAdminProhibited,
+    /// nftables `reject with icmp type host-unreachable` / `icmpv6 type addr-unreachable`.
+    RejectHostUnreachable,
+    /// nftables `reject with icmp type port-unreachable` / `icmpv6 type port-unreachable`
+    /// (on the wire the same as [`UdpKind::Closed`]).
+    RejectPortUnreachable,
+}
+
+impl UdpKind {
+    /// `(state, reason)` that a UDP scan (`-sU`) must report for this port, in both
+    /// families (nmap 7.93 `-sU --reason` against this lab, ICMP rate limits off;
+    /// docs/lab.md): any datagram back is `open`/`udp-response`; the target's own ICMP
+    /// port unreachable (kernel or nftables) is `closed`/`port-unreach`; the other ICMP
+    /// rejects are `filtered` with their reason (ICMPv6 address-unreachable reads
+    /// `host-unreach`); silence, bound-but-mute socket or DROP, is
+    /// `open|filtered`/`no-response`.
+    pub fn expected_udp(self, _family: Family) -> (&'static str, &'static str) {
+        match self {
+            UdpKind::Dns | UdpKind::Echo => ("open", "udp-response"),
+            UdpKind::Closed | UdpKind::RejectPortUnreachable => ("closed", "port-unreach"),
+            UdpKind::Silent | UdpKind::Drop => ("open|filtered", "no-response"),
+            UdpKind::RejectAdminProhibited => ("filtered", "admin-prohibited"),
+            UdpKind::RejectHostUnreachable => ("filtered", "host-unreach"),
+        }
+    }
+
+    /// True for the kinds served by a socket in the target (DNS, echo, silent).
+    pub fn is_bound(self) -> bool {
+        matches!(self, UdpKind::Dns | UdpKind::Echo | UdpKind::Silent)
+    }
+
+    /// True for the kinds whose answer is an ICMP error (closed and the ICMP rejects):
+    /// the ports a target's ICMP rate limit applies to.
+    pub fn answers_icmp(self) -> bool {
+        matches!(
+            self,
+            UdpKind::Closed
+                | UdpKind::RejectAdminProhibited
+                | UdpKind::RejectHostUnreachable
+                | UdpKind::RejectPortUnreachable
+        )
+    }
+}
+
+/// Per-port configuration of the lab target. Ports not listed are [`PortKind::Closed`]
+/// (TCP) and [`UdpKind::Closed`] (UDP).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layout {
     pub ports: BTreeMap<u16, PortKind>,
+    /// UDP ports (a separate number space from `ports`; not listed = [`UdpKind::Closed`]).
+    pub udp_ports: BTreeMap<u16, UdpKind>,
+    /// `Some(ms)`: the target keeps Linux's ICMP rate limiting, one error per `ms` per peer
+    /// address after a burst of 6 (`net.ipv4.icmp_ratelimit` and `net.ipv6.icmp.ratelimit`
+    /// = ms, default rate masks). `None` (default): rate limits off.
+    pub icmp_ratelimit_ms: Option<u32>,
+    /// Extra addresses on the scanner's veth besides .1 / ::1: 198.18.X.11.. and
+    /// fd00:5ca0:X::11.. (see `Lab::scanner_addrs`), e.g. for `--source-ip`.
+    pub extra_scanner_addrs: u8,
     /// Random loss: the target drops this percentage of the packets entering it on its veth
     /// (nftables `numgen random mod 100 < N drop`, before the per-port rules). `None` (and
     /// `Some(0)`) means no loss rule. Only incoming packets are dropped: the target's own
@@ -235,6 +308,74 @@ impl Layout {
         );
         self.extra_target_hosts = n;
         self
+    }
+
+    /// Builder: set UDP `kind` on each of `ports` (later calls override earlier ones).
+    pub fn with_udp(mut self, kind: UdpKind, ports: &[u16]) -> Layout {
+        for &p in ports {
+            assert!(p != 0, "port 0 cannot be configured");
+            self.udp_ports.insert(p, kind);
+        }
+        self
+    }
+
+    /// The UDP ports of the UDP tests: DNS 53; echo 7, 7007; silent listeners 199, 9999,
+    /// 65535; DROP 135, 250, 60000; admin-prohibited 138, 40000; host-unreachable 139,
+    /// 45000; port-unreachable 111, 50000. Every other UDP port closed.
+    pub fn udp_standard() -> Layout {
+        Layout::new().with_udp_standard()
+    }
+
+    /// Builder: add the [`Layout::udp_standard`] UDP ports (TCP ports untouched).
+    pub fn with_udp_standard(self) -> Layout {
+        self.with_udp(UdpKind::Dns, &[53])
+            .with_udp(UdpKind::Echo, &[7, 7007])
+            .with_udp(UdpKind::Silent, &[199, 9999, 65535])
+            .with_udp(UdpKind::Drop, &[135, 250, 60000])
+            .with_udp(UdpKind::RejectAdminProhibited, &[138, 40000])
+            .with_udp(UdpKind::RejectHostUnreachable, &[139, 45000])
+            .with_udp(UdpKind::RejectPortUnreachable, &[111, 50000])
+    }
+
+    /// Builder: keep ICMP rate limiting on in the target, one error per `ms` per peer
+    /// (see [`Layout::icmp_ratelimit_ms`]); `100` is 10 per second.
+    pub fn with_icmp_ratelimit_ms(mut self, ms: u32) -> Layout {
+        self.icmp_ratelimit_ms = Some(ms);
+        self
+    }
+
+    /// Builder: `n` extra scanner addresses (see [`Layout::extra_scanner_addrs`]).
+    pub fn with_extra_scanner_addrs(mut self, n: u8) -> Layout {
+        assert!(
+            n <= 100,
+            "at most 100 extra scanner addresses (198.18.X.11-110)"
+        );
+        self.extra_scanner_addrs = n;
+        self
+    }
+
+    pub fn udp_kind(&self, port: u16) -> UdpKind {
+        self.udp_ports
+            .get(&port)
+            .copied()
+            .unwrap_or(UdpKind::Closed)
+    }
+
+    pub fn udp_ports_of(&self, kind: UdpKind) -> Vec<u16> {
+        self.udp_ports
+            .iter()
+            .filter(|(_, k)| **k == kind)
+            .map(|(p, _)| *p)
+            .collect()
+    }
+
+    /// Every explicitly configured UDP port (any kind), ascending.
+    pub fn udp_special_ports(&self) -> Vec<u16> {
+        self.udp_ports.keys().copied().collect()
+    }
+
+    pub fn expected_udp(&self, port: u16, family: Family) -> (&'static str, &'static str) {
+        self.udp_kind(port).expected_udp(family)
     }
 
     pub fn kind(&self, port: u16) -> PortKind {

@@ -17,6 +17,7 @@ pub mod firewall;
 pub mod layout;
 pub mod report;
 pub mod services;
+pub mod udp_services;
 
 use std::ffi::OsStr;
 use std::io::Read;
@@ -26,7 +27,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
-pub use layout::{Family, Layout, PortKind};
+pub use layout::{Family, Layout, PortKind, UdpKind};
 
 /// Prefix of every namespace name the lab creates: `sfwlab-<pid>-<n>-{s,t}`.
 pub const NS_PREFIX: &str = "sfwlab-";
@@ -169,6 +170,7 @@ pub struct Lab {
     pub cpu_split: Option<(usize, Vec<usize>)>,
     // Field order matters: services must stop before the namespaces are deleted.
     services: services::Services,
+    udp_services: udp_services::UdpServices,
     guard: NsGuard,
 }
 
@@ -228,18 +230,41 @@ impl Lab {
             ],
         )?;
         // Per-namespace ICMP rate limits off in the target, so every REJECT answers (the
-        // defaults let only a burst of ~6 ICMP errors per peer through).
-        sysctl(
-            &t,
-            &[
-                "net.ipv4.icmp_ratelimit=0",
-                "net.ipv4.icmp_ratemask=0",
-                "net.ipv4.icmp_msgs_per_sec=1000000",
-                "net.ipv4.icmp_msgs_burst=1000000",
-                "net.ipv6.icmp.ratelimit=0",
-                "net.ipv6.icmp.ratemask=0",
-            ],
-        )?;
+        // defaults let only a burst of ~6 ICMP errors per peer through). With
+        // `icmp_ratelimit_ms`, the per-peer limit is kept at that interval (default rate
+        // masks: destination unreachable among others) and only the global limit is
+        // lifted, so the per-peer token bucket alone decides.
+        match layout.icmp_ratelimit_ms {
+            None => sysctl(
+                &t,
+                &[
+                    "net.ipv4.icmp_ratelimit=0",
+                    "net.ipv4.icmp_ratemask=0",
+                    "net.ipv4.icmp_msgs_per_sec=1000000",
+                    "net.ipv4.icmp_msgs_burst=1000000",
+                    "net.ipv6.icmp.ratelimit=0",
+                    "net.ipv6.icmp.ratemask=0",
+                ],
+            )?,
+            Some(ms) => {
+                let v4 = format!("net.ipv4.icmp_ratelimit={ms}");
+                let v6 = format!("net.ipv6.icmp.ratelimit={ms}");
+                sysctl(
+                    &t,
+                    &[
+                        &v4,
+                        // Linux's default: dest-unreachable, source-quench, time-exceeded,
+                        // parameter-problem.
+                        "net.ipv4.icmp_ratemask=6168",
+                        "net.ipv4.icmp_msgs_per_sec=1000000",
+                        "net.ipv4.icmp_msgs_burst=1000000",
+                        &v6,
+                        // Linux's default: every error type except packet-too-big.
+                        "net.ipv6.icmp.ratemask=0-1,3-127",
+                    ],
+                )?
+            }
+        }
         ip(&["-n", &s, "addr", "add", &s4, "dev", IFACE])?;
         ip(&["-n", &t, "addr", "add", &t4, "dev", IFACE])?;
         ip(&["-n", &s, "addr", "add", &s6, "dev", IFACE, "nodad"])?;
@@ -250,6 +275,13 @@ impl Lab {
             let a6 = format!("fd00:5ca0:{subnet:x}::{h:x}/64");
             ip(&["-n", &t, "addr", "add", &a4, "dev", IFACE])?;
             ip(&["-n", &t, "addr", "add", &a6, "dev", IFACE, "nodad"])?;
+        }
+        for i in 0..layout.extra_scanner_addrs {
+            let h = 11 + u16::from(i);
+            let a4 = format!("198.18.{subnet}.{h}/24");
+            let a6 = format!("fd00:5ca0:{subnet:x}::{h}/64");
+            ip(&["-n", &s, "addr", "add", &a4, "dev", IFACE])?;
+            ip(&["-n", &s, "addr", "add", &a6, "dev", IFACE, "nodad"])?;
         }
         ip(&["-n", &s, "link", "set", IFACE, "up"])?;
         ip(&["-n", &t, "link", "set", IFACE, "up"])?;
@@ -285,6 +317,26 @@ impl Lab {
         }
 
         let services = services::Services::start(&t, layout.open_ports())?;
+        let target_addrs: Vec<std::net::IpAddr> = (0..=u16::from(layout.extra_target_hosts))
+            .flat_map(|i| {
+                let h = 2 + i;
+                [
+                    std::net::IpAddr::V4(Ipv4Addr::new(198, 18, subnet, h as u8)),
+                    std::net::IpAddr::V6(Ipv6Addr::new(
+                        0xfd00,
+                        0x5ca0,
+                        u16::from(subnet),
+                        0,
+                        0,
+                        0,
+                        0,
+                        h,
+                    )),
+                ]
+            })
+            .collect();
+        let udp_services =
+            udp_services::UdpServices::start(&t, layout.udp_ports.clone(), target_addrs)?;
         Ok(Lab {
             layout,
             scanner_ns: s,
@@ -293,6 +345,7 @@ impl Lab {
             setup_time: t0.elapsed(),
             cpu_split,
             services,
+            udp_services,
             guard,
         })
     }
@@ -309,6 +362,24 @@ impl Lab {
     pub fn target_v6(&self) -> Ipv6Addr {
         Ipv6Addr::new(0xfd00, 0x5ca0, self.subnet as u16, 0, 0, 0, 0, 2)
     }
+    /// Every scanner address of `family`: .1 / ::1 first, then the
+    /// [`Layout::extra_scanner_addrs`] extra ones, 198.18.X.11.. / fd00:5ca0:X::11..
+    /// (the IPv6 ones written with the same digits as the IPv4 ones, so ::11 is 0x11).
+    pub fn scanner_addrs(&self, family: Family) -> Vec<String> {
+        let mut v = vec![match family {
+            Family::V4 => self.scanner_v4().to_string(),
+            Family::V6 => self.scanner_v6().to_string(),
+        }];
+        for i in 0..self.layout.extra_scanner_addrs {
+            let h = 11 + u16::from(i);
+            v.push(match family {
+                Family::V4 => format!("198.18.{}.{h}", self.subnet),
+                Family::V6 => format!("fd00:5ca0:{:x}::{h}", self.subnet),
+            });
+        }
+        v
+    }
+
     /// Every target address of `family`: .2 / ::2 first, then the
     /// [`Layout::extra_target_hosts`] extra ones (.3.. / ::3..), ascending.
     pub fn target_hosts(&self, family: Family) -> Vec<String> {
