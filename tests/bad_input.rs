@@ -112,6 +112,22 @@ const CASES: &[Case] = &[
         &["-c", "/nonexistent/profile.toml"],
         "cannot read profile `/nonexistent/profile.toml`",
     ),
+    case(
+        &["--scanflags", "SYNX", "127.0.0.1"],
+        "invalid --scanflags `SYNX`",
+    ),
+    case(
+        &["-sT", "--scanflags", "SYN", "127.0.0.1"],
+        "--scanflags does not apply to the connect technique",
+    ),
+    case(
+        &["--source-ip", "nonsense", "127.0.0.1"],
+        "`nonsense` is not an IP address or CIDR block",
+    ),
+    case(
+        &["--source-ip", "198.51.100.200", "127.0.0.1"],
+        "--source-ip 198.51.100.200 is not an address of this host",
+    ),
     // profiles
     prof(
         "targets = [\"127.0.0.1\"]\nprots = \"80\"\n",
