@@ -9,27 +9,19 @@
 
 use crate::flags::{flag_technique, RstMeaning};
 use scanfw_core::packet::tcp_flags;
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The ACK technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Ack;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "ack",
-        nmap_letter: Some('A'),
-        summary: "TCP ACK scan: raw ACK probes, RST means unfiltered, silence filtered",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Ack),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "ack", crate::flags::RstMeaning::Unfiltered)),
-        }),
-    }
-}
-
-flag_technique!(Ack, "ack", tcp_flags::ACK, RstMeaning::Unfiltered);
+flag_technique!(
+    Ack,
+    "ack",
+    'A',
+    "TCP ACK scan: raw ACK probes, RST means unfiltered, silence filtered",
+    tcp_flags::ACK,
+    RstMeaning::Unfiltered
+);
 
 #[cfg(test)]
 mod tests {

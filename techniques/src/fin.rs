@@ -8,27 +8,19 @@
 
 use crate::flags::{flag_technique, RstMeaning};
 use scanfw_core::packet::tcp_flags;
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The FIN technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Fin;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "fin",
-        nmap_letter: Some('F'),
-        summary: "TCP FIN scan: raw FIN probes, RST means closed, silence open|filtered",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Fin),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "fin", crate::flags::RstMeaning::Closed)),
-        }),
-    }
-}
-
-flag_technique!(Fin, "fin", tcp_flags::FIN, RstMeaning::Closed);
+flag_technique!(
+    Fin,
+    "fin",
+    'F',
+    "TCP FIN scan: raw FIN probes, RST means closed, silence open|filtered",
+    tcp_flags::FIN,
+    RstMeaning::Closed
+);
 
 #[cfg(test)]
 mod tests {

@@ -204,7 +204,24 @@ fn classify_icmp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
 /// equal the registry names). The struct and its `inventory` registration stay in the
 /// technique's file.
 macro_rules! flag_technique {
-    ($ty:ident, $name:literal, $flags:expr, $meaning:expr $(,)?) => {
+    ($ty:ident, $name:literal, $letter:literal, $summary:literal, $flags:expr, $meaning:expr $(,)?) => {
+        ::inventory::submit! {
+            ::scanfw_core::registry::TechniqueDescriptor {
+                name: $name,
+                nmap_letter: Some($letter),
+                summary: $summary,
+                needs_privilege: true,
+                fallback: None,
+                // With --scanflags: the user's flags, this technique's reading of replies.
+                constructor: |o| {
+                    Ok(match o.tcp_flags {
+                        None => Box::new($ty),
+                        Some(flags) => Box::new($crate::custom::Custom::new(flags, $name, $meaning)),
+                    })
+                },
+            }
+        }
+
         impl $ty {
             /// The TCP flags of its probes.
             pub const FLAGS: u8 = $flags;

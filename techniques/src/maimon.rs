@@ -9,27 +9,19 @@
 
 use crate::flags::{flag_technique, RstMeaning};
 use scanfw_core::packet::tcp_flags::{ACK, FIN};
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The Maimon technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Maimon;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "maimon",
-        nmap_letter: Some('M'),
-        summary: "TCP Maimon scan: raw FIN+ACK probes, RST means closed, silence open|filtered",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Maimon),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "maimon", crate::flags::RstMeaning::Closed)),
-        }),
-    }
-}
-
-flag_technique!(Maimon, "maimon", FIN | ACK, RstMeaning::Closed);
+flag_technique!(
+    Maimon,
+    "maimon",
+    'M',
+    "TCP Maimon scan: raw FIN+ACK probes, RST means closed, silence open|filtered",
+    FIN | ACK,
+    RstMeaning::Closed
+);
 
 #[cfg(test)]
 mod tests {

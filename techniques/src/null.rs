@@ -7,27 +7,19 @@
 //! exceeded: `filtered`; silence: `open|filtered`. See [`flags`](crate::flags) for the rules.
 
 use crate::flags::{flag_technique, RstMeaning};
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The NULL technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Null;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "null",
-        nmap_letter: Some('N'),
-        summary: "TCP NULL scan: raw probes without flags, RST means closed, silence open|filtered",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Null),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "null", crate::flags::RstMeaning::Closed)),
-        }),
-    }
-}
-
-flag_technique!(Null, "null", 0, RstMeaning::Closed);
+flag_technique!(
+    Null,
+    "null",
+    'N',
+    "TCP NULL scan: raw probes without flags, RST means closed, silence open|filtered",
+    0,
+    RstMeaning::Closed
+);
 
 #[cfg(test)]
 mod tests {

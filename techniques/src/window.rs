@@ -9,27 +9,19 @@
 
 use crate::flags::{flag_technique, RstMeaning};
 use scanfw_core::packet::tcp_flags;
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The Window technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Window;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "window",
-        nmap_letter: Some('W'),
-        summary: "TCP Window scan: raw ACK probes, RST window non-zero means open, zero closed",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Window),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "window", crate::flags::RstMeaning::ByWindow)),
-        }),
-    }
-}
-
-flag_technique!(Window, "window", tcp_flags::ACK, RstMeaning::ByWindow);
+flag_technique!(
+    Window,
+    "window",
+    'W',
+    "TCP Window scan: raw ACK probes, RST window non-zero means open, zero closed",
+    tcp_flags::ACK,
+    RstMeaning::ByWindow
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,27 +9,19 @@
 
 use crate::flags::{flag_technique, RstMeaning};
 use scanfw_core::packet::tcp_flags::{FIN, PSH, URG};
-use scanfw_core::registry::TechniqueDescriptor;
 
 /// The Xmas technique.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Xmas;
 
-inventory::submit! {
-    TechniqueDescriptor {
-        name: "xmas",
-        nmap_letter: Some('X'),
-        summary: "TCP Xmas scan: raw FIN+PSH+URG probes, RST means closed, silence open|filtered",
-        needs_privilege: true,
-        fallback: None,
-        constructor: |o| Ok(match o.tcp_flags {
-            None => Box::new(Xmas),
-            Some(flags) => Box::new(crate::custom::Custom::new(flags, "xmas", crate::flags::RstMeaning::Closed)),
-        }),
-    }
-}
-
-flag_technique!(Xmas, "xmas", FIN | PSH | URG, RstMeaning::Closed);
+flag_technique!(
+    Xmas,
+    "xmas",
+    'X',
+    "TCP Xmas scan: raw FIN+PSH+URG probes, RST means closed, silence open|filtered",
+    FIN | PSH | URG,
+    RstMeaning::Closed
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,17 +5,17 @@
 //! Same approach as `fuzz_replies.rs`: a fixed-seed xorshift generator (`SCANFW_FUZZ_SEED`
 //! overrides the seed, `SCANFW_FUZZ_ROUNDS` the number of rounds per seed packet).
 
+mod common;
+use common::{env_u64, ip_payload, mutate, Rng, ME4, ME6, TARGET4, TARGET6};
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, IpNumber, PacketBuilder, TcpHeader};
 use scanfw_core::technique::{Echo, ProbeContext, RawProbe, ReplyContext};
 use scanfw_core::{PortState, Reason, ScanTechnique};
 use scanfw_techniques::{Ack, Fin, Maimon, Null, Window, Xmas};
 use std::net::{IpAddr, SocketAddr};
 
+/// Bytes worth mutating often: ICMP type and code, TCP flags, TCP window.
+const HOT: &[usize] = &[0, 1, 13, 14, 15];
 const DEFAULT_SEED: u64 = 0x5ca7_f00d_2024_0002;
-const ME4: [u8; 4] = [192, 0, 2, 1];
-const TARGET4: [u8; 4] = [198, 51, 100, 7];
-const ME6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-const TARGET6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
 const COOKIE: u32 = 0x0bad_cafe;
 
 trait Tech: ScanTechnique + RawProbe {}
@@ -31,43 +31,6 @@ fn techniques() -> Vec<(&'static dyn Tech, &'static [PortState])> {
         (&Window, &[PortState::Open, PortState::Closed]),
         (&Maimon, &[PortState::Closed]),
     ]
-}
-
-/// xorshift64*: tiny, fast, good enough to pick bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    let v = v.trim();
-    match v.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => v.parse().ok(),
-    }
-}
-
-fn ip_payload(packet: &[u8]) -> Vec<u8> {
-    etherparse::IpSlice::from_slice(packet)
-        .expect("ip")
-        .payload()
-        .payload
-        .to_vec()
 }
 
 fn probe(t: &dyn Tech, v6: bool) -> Vec<u8> {
@@ -189,64 +152,6 @@ fn seeds(t: &dyn Tech) -> Vec<(u8, Vec<u8>)> {
     out
 }
 
-/// One random change: flip bits, set a byte, a header length, truncate, extend, swap.
-fn mutate(rng: &mut Rng, pkt: &mut Vec<u8>) {
-    match rng.below(8) {
-        0 | 1 => {
-            for _ in 0..=rng.below(4) {
-                if !pkt.is_empty() {
-                    let i = rng.below(pkt.len());
-                    pkt[i] ^= 1 << rng.below(8);
-                }
-            }
-        }
-        2 => {
-            if !pkt.is_empty() {
-                let i = rng.below(pkt.len());
-                pkt[i] = rng.byte();
-            }
-        }
-        // TCP data offset, quoted IPv4 version/IHL, quoted IPv4 total length.
-        3 => {
-            let (at, keep_high) = match rng.below(3) {
-                0 => (12, false),
-                1 => (8, true),
-                _ => (10, false),
-            };
-            if let Some(b) = pkt.get_mut(at) {
-                *b = if keep_high {
-                    (*b & 0xf0) | (rng.byte() & 0x0f)
-                } else {
-                    rng.byte()
-                };
-            }
-        }
-        4 => {
-            let n = rng.below(pkt.len() + 1);
-            pkt.truncate(n);
-        }
-        5 => {
-            for _ in 0..rng.below(64) {
-                pkt.push(rng.byte());
-            }
-        }
-        6 => {
-            // ICMP type and code, TCP flags, TCP window.
-            let at = [0usize, 1, 13, 14, 15][rng.below(5)];
-            if let Some(b) = pkt.get_mut(at) {
-                *b = rng.byte();
-            }
-        }
-        _ => {
-            if pkt.len() > 1 {
-                let a = rng.below(pkt.len());
-                let b = rng.below(pkt.len());
-                pkt.swap(a, b);
-            }
-        }
-    }
-}
-
 fn be32(b: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
@@ -343,7 +248,7 @@ fn random_and_mutated_replies_never_panic() {
             for _ in 0..rounds {
                 let mut p = pkt.clone();
                 for _ in 0..=rng.below(3) {
-                    mutate(&mut rng, &mut p);
+                    mutate(&mut rng, &mut p, HOT);
                 }
                 let label = match rng.below(10) {
                     0 => [1u8, 6, 17, 58][rng.below(4)],

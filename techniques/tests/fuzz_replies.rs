@@ -4,6 +4,8 @@
 //! Reproducible: a fixed-seed xorshift generator (`SCANFW_FUZZ_SEED` overrides the seed,
 //! `SCANFW_FUZZ_ROUNDS` the number of rounds per seed packet).
 
+mod common;
+use common::{env_u64, ip_payload, mutate, Rng, ME4, ME6, TARGET4, TARGET6};
 use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, IpNumber, PacketBuilder, TcpHeader};
 use scanfw_core::packet::{parse_icmp_error, parse_tcp};
 use scanfw_core::technique::{ProbeContext, RawProbe, ReplyContext};
@@ -11,48 +13,9 @@ use scanfw_core::{PortState, Reason};
 use scanfw_techniques::Syn;
 use std::net::{IpAddr, SocketAddr};
 
+/// Bytes worth mutating often: ICMP type and code, TCP flags.
+const HOT: &[usize] = &[0, 1, 13];
 const DEFAULT_SEED: u64 = 0x5ca7_f00d_2024_0001;
-const ME4: [u8; 4] = [192, 0, 2, 1];
-const TARGET4: [u8; 4] = [198, 51, 100, 7];
-const ME6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-const TARGET6: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
-
-/// xorshift64*: tiny, fast, good enough to pick bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    let v = std::env::var(name).ok()?;
-    let v = v.trim();
-    match v.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16).ok(),
-        None => v.parse().ok(),
-    }
-}
-
-fn ip_payload(packet: &[u8]) -> Vec<u8> {
-    etherparse::IpSlice::from_slice(packet)
-        .expect("ip")
-        .payload()
-        .payload
-        .to_vec()
-}
 
 fn probe(v6: bool) -> Vec<u8> {
     let (src, dst) = if v6 {
@@ -162,64 +125,6 @@ fn seeds() -> Vec<(u8, Vec<u8>)> {
     out
 }
 
-/// One random change: flip bytes, set a header length nibble, truncate, extend, splice.
-fn mutate(rng: &mut Rng, pkt: &mut Vec<u8>) {
-    match rng.below(8) {
-        0 | 1 => {
-            for _ in 0..=rng.below(4) {
-                if !pkt.is_empty() {
-                    let i = rng.below(pkt.len());
-                    pkt[i] ^= 1 << rng.below(8);
-                }
-            }
-        }
-        2 => {
-            if !pkt.is_empty() {
-                let i = rng.below(pkt.len());
-                pkt[i] = rng.byte();
-            }
-        }
-        // TCP data offset, quoted IPv4 version/IHL, quoted IPv4 total length.
-        3 => {
-            let (at, keep_high) = match rng.below(3) {
-                0 => (12, false),
-                1 => (8, true),
-                _ => (10, false),
-            };
-            if let Some(b) = pkt.get_mut(at) {
-                *b = if keep_high {
-                    (*b & 0xf0) | (rng.byte() & 0x0f)
-                } else {
-                    rng.byte()
-                };
-            }
-        }
-        4 => {
-            let n = rng.below(pkt.len() + 1);
-            pkt.truncate(n);
-        }
-        5 => {
-            for _ in 0..rng.below(64) {
-                pkt.push(rng.byte());
-            }
-        }
-        6 => {
-            // Byte type/code of ICMP, flags of TCP.
-            let at = [0usize, 1, 13][rng.below(3)];
-            if let Some(b) = pkt.get_mut(at) {
-                *b = rng.byte();
-            }
-        }
-        _ => {
-            if pkt.len() > 1 {
-                let a = rng.below(pkt.len());
-                let b = rng.below(pkt.len());
-                pkt.swap(a, b);
-            }
-        }
-    }
-}
-
 fn check(proto: u8, payload: &[u8], v6_addrs: bool, ttl: u8) -> bool {
     let (from, to) = if v6_addrs {
         (IpAddr::from(TARGET6), IpAddr::from(ME6))
@@ -282,7 +187,7 @@ fn random_and_mutated_replies_never_panic() {
         for _ in 0..rounds {
             let mut p = pkt.clone();
             for _ in 0..=rng.below(3) {
-                mutate(&mut rng, &mut p);
+                mutate(&mut rng, &mut p, HOT);
             }
             let label = match rng.below(10) {
                 0 => [1u8, 6, 17, 58][rng.below(4)],
