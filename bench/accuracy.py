@@ -21,6 +21,19 @@ UDP_OPEN = {53, 7}
 def expected(port, technique):
     if technique == "udp":
         return ("open", "udp-response") if port in UDP_OPEN else ("closed", "port-unreach")
+    if technique in ("fin", "null", "xmas", "ack"):
+        # nmap's ground truth on this lab (docs/lab.md): ICMP rejects as for SYN.
+        if port in ADMIN:
+            return ("filtered", "admin-prohibited")
+        if port in HOSTUNREACH:
+            return ("filtered", "host-unreach")
+        if port in PORTUNREACH:
+            return ("filtered", "port-unreach")
+        if technique == "ack":
+            return ("filtered", "no-response") if port in DROP else ("unfiltered", "reset")
+        if port in OPEN or port in DROP:
+            return ("open|filtered", "no-response")
+        return ("closed", "reset")
     closed = ("closed", "reset" if technique == "syn" else "conn-refused")
     if port in OPEN:
         return ("open", "syn-ack")

@@ -3,7 +3,7 @@
 # builds and tears down (the scanner namespace has no default route: nothing leaves the machine).
 #
 # usage: sudo bench/bench.sh [CASE...]     cases: syn-all connect-all syn-lossy many-hosts
-#        udp-all udp-ratelimit (default: all),
+#        udp-all udp-ratelimit fin-all null-all xmas-all ack-all (default: all),
 #        or hold (build the lab and keep it up for manual runs)
 # env:   ROUNDS (default 5), LOSSY_ROUNDS (3), NMAP_LOSSY_CAP seconds (300), UDP_ROUNDS (1),
 #        NMAP_UDP_CAP seconds (900), SCANFW (binary path)
@@ -179,7 +179,7 @@ else: print(f'{float(s)/float(n):.3f}')")
 }
 
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(syn-all connect-all syn-lossy many-hosts udp-all udp-ratelimit)
+[ ${#cases[@]} -gt 0 ] || cases=(syn-all connect-all syn-lossy many-hosts fin-all null-all xmas-all ack-all udp-ratelimit udp-all)
 lab
 echo "bench: scanfw $("$SCANFW" --version | awk '{print $2}') vs $(nmap --version | head -1); $(nproc) CPUs; rounds $ROUNDS"
 top1000=$(grep -v '^#' "$root/core/data/top-ports-tcp.txt" | grep -v '^$' | head -1000 | paste -sd, -)
@@ -198,15 +198,26 @@ for c in "${cases[@]}"; do
       hosts=$(for i in $(seq 0 255); do printf '198.18.1.%d ' "$i"; done)
       bench_case many-hosts syn "$top1000" "$hosts" "$ROUNDS" 600 \
         -sS -n -p "$top1000" 198.18.1.0/24 -- -sS -Pn -n -p "$top1000" 198.18.1.0/24 ;;
-    udp-all) # every UDP port, ICMP rate limiting off at the target
+    fin-all|null-all|xmas-all|ack-all)
+      t=${c%-all}; letter=$(echo "$t" | cut -c1 | tr a-z A-Z)
+      bench_case "$c" "$t" - 198.18.0.2 "$ROUNDS" 600 \
+        -s"$letter" -n -p- 198.18.0.2 -- -s"$letter" -Pn -n -p- 198.18.0.2 ;;
+    udp-all) # every UDP port; per-destination ICMP rate limit off (icmp_ratelimit=0), the
+      # kernel's global ICMP budget at its defaults (1000/s, burst 50), as on a stock host
+      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=6168 \
+        net.ipv4.icmp_msgs_per_sec=1000 net.ipv4.icmp_msgs_burst=50
       bench_case udp-all udp - 198.18.0.2 "$UDP_ROUNDS" "$NMAP_UDP_CAP" \
-        -sU -n -p- 198.18.0.2 -- -sU -Pn -n -p- 198.18.0.2 ;;
+        -sU -n -p- 198.18.0.2 -- -sU -Pn -n -p- 198.18.0.2
+      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratemask=0 \
+        net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 ;;
     udp-ratelimit) # ports 1-300 against Linux's default limit: one ICMP error per second
-      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=1000 net.ipv4.icmp_ratemask=6168
+      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=1000 net.ipv4.icmp_ratemask=6168 \
+        net.ipv4.icmp_msgs_per_sec=1000 net.ipv4.icmp_msgs_burst=50
       bench_case udp-ratelimit udp 1-300 198.18.0.2 "$UDP_ROUNDS" "$NMAP_UDP_CAP" \
         -sU -n -p 1-300 198.18.0.2 -- -sU -Pn -n -p 1-300 198.18.0.2
       echo "             limit: 298 closed ports / 1 per second = 298 s"
-      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 ;;
+      ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
+        net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 ;;
     hold) # keep the lab up for manual experiments until interrupted
       echo "bench: lab up: scanner netns $S, target netns $T; Ctrl-C to tear down"
       while sleep 3600; do :; done ;;

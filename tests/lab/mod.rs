@@ -4,8 +4,9 @@
 //! pair, with RFC 2544 benchmark IPv4 addresses (198.18.X.1/24 and .2/24) and ULA IPv6
 //! addresses (fd00:5ca0:X::1/64 and ::2/64). Neither namespace has a default route, so
 //! packets from the scanner namespace can only reach the target. The target runs TCP
-//! listeners and an nftables ruleset according to a [`Layout`] (which may also add random
-//! loss and extra target addresses). Dropping the lab (also
+//! listeners, UDP services (DNS, echo, silent listeners) and an nftables ruleset according
+//! to a [`Layout`] (which may also add random loss, extra target and scanner addresses,
+//! and keep ICMP rate limiting on). Dropping the lab (also
 //! while unwinding from a panic) stops the listeners and deletes both namespaces.
 //!
 //! Needs root, iproute2 (`ip`), nftables (`nft`) and `sysctl`. Use [`require`] to get the

@@ -22,6 +22,11 @@ use tokio::sync::mpsc;
 
 /// Hosts scanned side by side.
 const HOSTGROUP: usize = 256;
+/// A host that sent an ICMP error this recently may be rate-limiting the rest.
+const ICMP_QUIET: Duration = Duration::from_secs(2);
+/// How often a deferred silent port is probed again while its host is suspect.
+const DEFER_EVERY: Duration = Duration::from_secs(1);
+
 /// Minimum gap between progress events.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -65,6 +70,13 @@ struct Host {
     /// Source addresses it is reached from, and the next one to use.
     sources: u8,
     next_src: u8,
+    /// Until when the host counts as possibly rate-limiting its ICMP errors (it sent one
+    /// recently): silence from it is not final yet.
+    suspect_until: Option<Instant>,
+    /// Ports whose every try went unanswered while the host was suspect, with when to probe
+    /// them again. They are decided as silent once the host has been quiet for a while, or
+    /// probed afresh once it turns out to be rate-limited.
+    deferred: VecDeque<(Instant, Probe)>,
     max_ok_try: u8,
     started: Instant,
     started_wall: SystemTime,
@@ -230,6 +242,14 @@ impl<'a> Scheduler<'a> {
                 if h.in_flight >= h.cwnd.allowed() {
                     continue; // this host's window is full; others may still send
                 }
+                if let Some(&(due, p)) = h.deferred.front() {
+                    if due <= now {
+                        h.deferred.pop_front();
+                        let try_no = p.try_no.saturating_add(1).min(15);
+                        return Next::Send(Probe { try_no, ..p });
+                    }
+                    earliest = Some(earliest.map_or(due, |e| e.min(due)));
+                }
                 if let Some(slot) = h.order.next() {
                     let src = h.next_src;
                     h.next_src = (h.next_src + 1) % h.sources.max(1);
@@ -292,6 +312,8 @@ impl<'a> Scheduler<'a> {
             retry: VecDeque::new(),
             sources: u8::try_from(sources).unwrap_or(u8::MAX),
             next_src: 0,
+            suspect_until: None,
+            deferred: VecDeque::new(),
             max_ok_try: 0,
             started: Instant::now(),
             started_wall: SystemTime::now(),
@@ -408,6 +430,9 @@ impl<'a> Scheduler<'a> {
             Some(first) => try_no > first,
             None => false, // sent before pacing began: says nothing about the paced rate
         };
+        if icmp && !self.job.defeat_icmp_ratelimit {
+            h.suspect_until = Some(now + ICMP_QUIET);
+        }
         if icmp && !self.job.defeat_icmp_ratelimit && h.limit.icmp_reply(dropped, now) {
             self.start_pacing(host);
         }
@@ -450,9 +475,20 @@ impl<'a> Scheduler<'a> {
             .saturating_add(1)
             .max(floor)
             .min(max_retries.max(if h.limit.paced() { floor } else { 0 }));
-        if u32::from(p.try_no) < allowed {
+        // On a paced host only paced tries count: a probe sent before pacing began (or a
+        // deferred one with a high try number) proves nothing and starts over at try 0.
+        let (tries_done, next_try) = if h.limit.paced() {
+            match h.slots[p.slot as usize].paced_try {
+                Some(first) if p.try_no >= first => (p.try_no - first, p.try_no.saturating_add(1)),
+                _ => (0, 0),
+            }
+        } else {
+            (p.try_no, p.try_no.saturating_add(1))
+        };
+        let fresh_start = h.limit.paced() && next_try == 0;
+        if fresh_start || u32::from(tries_done) < allowed {
             let next = Probe {
-                try_no: p.try_no.saturating_add(1),
+                try_no: next_try,
                 ..p
             };
             if h.limit.paced() {
@@ -460,6 +496,15 @@ impl<'a> Scheduler<'a> {
             } else {
                 self.retransmit.push_back(next);
             }
+        } else if self.job.units[usize::from(h.slots[p.slot as usize].unit)]
+            .technique
+            .silence_is_open()
+            && !h.limit.paced()
+            && h.suspect_until.is_some_and(|t| t > Instant::now())
+        {
+            // The host answers closed ports with ICMP errors and went quiet: a rate limit may
+            // have swallowed this port's answer. Keep probing it now and then until we know.
+            h.deferred.push_back((Instant::now() + DEFER_EVERY, p));
         } else {
             // Silence after every try is an answer too (the port is filtered): it is no sign
             // of congestion, and a window that only grew on replies would crawl on a
@@ -513,6 +558,12 @@ impl<'a> Scheduler<'a> {
             }
         }
         self.decided = self.decided.saturating_sub(reopened);
+        let deferred: Vec<Probe> = h
+            .deferred
+            .drain(..)
+            .map(|(_, p)| Probe { try_no: 0, ..p })
+            .collect();
+        h.retry.extend(deferred);
         // Queued retransmissions start again at try 0: paced tries are counted afresh.
         let moved: Vec<Probe> = self
             .retransmit
@@ -590,6 +641,7 @@ impl<'a> Scheduler<'a> {
 
     /// Abandons hosts over `--host-timeout`.
     pub fn expire_hosts(&mut self) {
+        self.settle_deferred();
         let Some(limit) = self.job.timing.host_timeout else {
             return;
         };
@@ -601,6 +653,36 @@ impl<'a> Scheduler<'a> {
             .collect();
         for id in expired {
             self.finish_host(id, true);
+        }
+    }
+
+    /// Hosts that have been quiet long enough: their deferred ports are silent after all.
+    fn settle_deferred(&mut self) {
+        let now = Instant::now();
+        let quiet: Vec<u64> = self
+            .hosts
+            .iter()
+            .filter(|(_, h)| !h.deferred.is_empty() && h.suspect_until.is_none_or(|t| t <= now))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in quiet {
+            let Some(h) = self.hosts.get_mut(&id) else {
+                continue;
+            };
+            let settled: Vec<Probe> = h.deferred.drain(..).map(|(_, p)| p).collect();
+            for p in settled {
+                let Some(h) = self.hosts.get(&id) else { break };
+                let unit = usize::from(h.slots[p.slot as usize].unit);
+                let silence = self.job.units[unit].technique.on_silence();
+                self.decide(
+                    p.host,
+                    p.slot,
+                    Verdict {
+                        reason_ttl: 0,
+                        ..silence
+                    },
+                );
+            }
         }
     }
 
