@@ -21,6 +21,10 @@ const DROP_SHARE: (u32, u32) = (3, 10);
 /// taken over the second half of them, when every source's burst allowance is long spent.
 /// Measuring costs little: while we saturate the target, every token still decides a port.
 const MEASURED_PER_SOURCE: usize = 8;
+/// The second half of the measurement must span at least this long.
+const MIN_SPAN: Duration = Duration::from_millis(300);
+/// Reply times kept while measuring.
+const MAX_SAMPLES: usize = 8192;
 /// Safety margin on the measured interval.
 const MARGIN: f64 = 1.05;
 /// Interval growth when a paced probe still found no token.
@@ -28,6 +32,11 @@ const SLOWER: f64 = 1.1;
 /// Interval shrink after a streak of clean paced replies (the estimate may be cautious).
 const FASTER: f64 = 0.97;
 const CLEAN_STREAK: u32 = 30;
+/// At most one slow-down per this many intervals (drops come in bunches, like losses in TCP,
+/// which also backs off once per round trip), and never slower than this many times the
+/// measured interval.
+const SLOWDOWN_SPACING: u32 = 20;
+const SLOWEST: f64 = 8.0;
 
 /// Per-host detector and, once limited, one pacer per source address.
 #[derive(Debug, Clone)]
@@ -45,6 +54,9 @@ pub struct RateLimit {
     grace_until: Option<Instant>,
     /// Paced ICMP replies since the interval last changed, none of them a drop.
     clean: u32,
+    /// The interval first measured, and when the pace was last slowed.
+    measured: Duration,
+    last_slowdown: Option<Instant>,
 }
 
 impl RateLimit {
@@ -60,6 +72,8 @@ impl RateLimit {
             interval: Duration::ZERO,
             grace_until: None,
             clean: 0,
+            measured: Duration::ZERO,
+            last_slowdown: None,
         }
     }
 
@@ -71,8 +85,14 @@ impl RateLimit {
             // by a tenth (tokens the target saves while we probe open ports are the slack).
             // Additive-increase, multiplicative-decrease around the measured rate: a little
             // faster after a clean streak, a tenth slower after a probe found no token.
+            let spaced = self
+                .last_slowdown
+                .is_none_or(|t| at >= t + self.interval * SLOWDOWN_SPACING);
             let factor = if dropped && self.grace_until.is_none_or(|g| at >= g) {
-                Some(SLOWER)
+                (spaced && self.interval < self.measured.mul_f64(SLOWEST)).then(|| {
+                    self.last_slowdown = Some(at);
+                    SLOWER
+                })
             } else if !dropped {
                 self.clean += 1;
                 (self.clean >= CLEAN_STREAK).then_some(FASTER)
@@ -100,18 +120,29 @@ impl RateLimit {
         }
         let limited =
             self.replies >= MIN_REPLIES && self.drops * DROP_SHARE.1 >= self.replies * DROP_SHARE.0;
+        // Kernels refill their ICMP budgets per clock tick and a global budget allows bursts
+        // of 50: a short window sees clumps, not the rate. Measure over at least MIN_SPAN.
+        let n = self.after_drop.len();
         let needed = MEASURED_PER_SOURCE * self.sources;
-        if !limited || self.after_drop.len() < needed {
+        if !limited || n < needed {
             return false;
         }
-        let half = needed / 2;
-        let span = self.after_drop[needed - 1].saturating_duration_since(self.after_drop[half - 1]);
-        let per_reply = span / u32::try_from(needed - half).unwrap_or(1);
+        let half = n / 2;
+        let span = self.after_drop[n - 1].saturating_duration_since(self.after_drop[half]);
+        if span < MIN_SPAN {
+            if n >= MAX_SAMPLES {
+                // Thousands of replies in a blink: no meaningful limit; drop the oldest half.
+                self.after_drop.drain(..half);
+            }
+            return false;
+        }
+        let per_reply = span / u32::try_from(n - 1 - half).unwrap_or(1).max(1);
         if per_reply.is_zero() {
             return false;
         }
         self.after_drop = Vec::new();
         self.interval = per_reply.mul_f64(self.sources as f64 * MARGIN);
+        self.measured = self.interval;
         self.pacers = Some(vec![Pacer::new(self.interval); self.sources]);
         true
     }
@@ -193,6 +224,12 @@ mod tests {
             before.mul_f64(SLOWER),
             "a drop while paced slows down"
         );
+        assert!(!r.icmp_reply(true, now));
+        assert_eq!(
+            r.interval(),
+            before.mul_f64(SLOWER),
+            "one slow-down per bunch of drops"
+        );
         let slower = before.mul_f64(SLOWER);
         for _ in 0..CLEAN_STREAK - 1 {
             assert!(!r.icmp_reply(false, now));
@@ -230,6 +267,54 @@ mod tests {
         let now = t0 + Duration::from_secs(30);
         r.sent(0, now);
         assert_eq!(r.ready(now), Ok(1));
+    }
+
+    #[test]
+    fn slow_downs_are_bounded() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(1);
+        for i in 0..6 {
+            r.icmp_reply(false, t0 + Duration::from_millis(i));
+        }
+        let mut s = 1;
+        while !r.icmp_reply(true, t0 + Duration::from_secs(s)) {
+            s += 1;
+        }
+        let measured = r.interval();
+        let mut at = t0 + Duration::from_secs(s);
+        for _ in 0..10_000 {
+            at += Duration::from_secs(1);
+            r.icmp_reply(true, at);
+        }
+        assert!(
+            r.interval() <= measured.mul_f64(SLOWEST * SLOWER),
+            "{:?} vs {measured:?}",
+            r.interval()
+        );
+    }
+
+    #[test]
+    fn clumped_replies_are_measured_over_a_long_enough_span() {
+        // A global budget of 1000/s refilled every 4 ms tick: replies come four at a time.
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(1);
+        for i in 0..50 {
+            r.icmp_reply(false, t0 + Duration::from_micros(i));
+        }
+        let mut at = t0;
+        let mut paced = false;
+        'outer: for tick in 1..1000u64 {
+            at = t0 + Duration::from_millis(4 * tick);
+            for _ in 0..4 {
+                if r.icmp_reply(true, at) {
+                    paced = true;
+                    break 'outer;
+                }
+            }
+        }
+        assert!(paced, "detected by {at:?}");
+        let per_second = 1.0 / r.interval().as_secs_f64();
+        assert!((850.0..=1000.0).contains(&per_second), "{per_second}/s");
     }
 
     #[test]
