@@ -28,7 +28,7 @@ pub mod target;
 pub mod technique;
 pub mod timing;
 
-pub use ports::{PortSet, PortSpec, Protocol};
+pub use ports::{PortIndex, PortSet, PortSpec, Protocol};
 pub use registry::{ReporterDescriptor, TechniqueDescriptor, TechniqueOptions};
 pub use reporter::{ReportError, ReportOptions, Reporter, ScanStart, ScanTypeInfo};
 pub use result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, ScanSummary};

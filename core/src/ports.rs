@@ -172,6 +172,40 @@ impl PortSet {
     }
 }
 
+/// Constant-time rank queries on a [`PortSet`]: the position of a port among the set's ports in
+/// ascending order (a prefix popcount per 64-port word).
+#[derive(Debug, Clone)]
+pub struct PortIndex {
+    bits: Box<[u64; 1024]>,
+    before: Box<[u32; 1024]>,
+}
+
+impl PortIndex {
+    /// The index of `set`.
+    pub fn new(set: &PortSet) -> PortIndex {
+        let mut before = Box::new([0u32; 1024]);
+        let mut sum = 0;
+        for (w, word) in set.bits.iter().enumerate() {
+            before[w] = sum;
+            sum += word.count_ones();
+        }
+        PortIndex {
+            bits: set.bits.clone(),
+            before,
+        }
+    }
+
+    /// How many ports of the set are below `port`, if `port` is in the set.
+    pub fn rank(&self, port: u16) -> Option<u32> {
+        let (w, b) = (usize::from(port / 64), port % 64);
+        let word = self.bits[w];
+        if word & (1 << b) == 0 {
+            return None;
+        }
+        Some(self.before[w] + (word & ((1u64 << b) - 1)).count_ones())
+    }
+}
+
 impl FromIterator<u16> for PortSet {
     fn from_iter<I: IntoIterator<Item = u16>>(iter: I) -> Self {
         let mut s = PortSet::new();
@@ -381,6 +415,19 @@ mod tests {
         t.subtract(&s);
         assert_eq!(t.len(), 65530);
         assert!(!t.contains(64) && t.contains(65));
+    }
+
+    #[test]
+    fn rank_is_the_position_in_ascending_order() {
+        let s: PortSet = [1, 5, 64, 65, 1000, 65535].into_iter().collect();
+        let idx = PortIndex::new(&s);
+        for (i, p) in s.iter().enumerate() {
+            assert_eq!(idx.rank(p), Some(i as u32), "port {p}");
+        }
+        assert_eq!(idx.rank(2), None);
+        let all = PortIndex::new(&PortSet::all());
+        assert_eq!(all.rank(1), Some(0));
+        assert_eq!(all.rank(65535), Some(65534));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::loss::LossMonitor;
 use super::order::PortOrder;
 use super::ratelimit::RateLimit;
 use super::{EngineEvent, EngineStats, ScanJob};
+use crate::ports::PortIndex;
 use crate::result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, RttTimes};
 use crate::state::{PortState, Reason, Verdict};
 use crate::target::Target;
@@ -70,8 +71,8 @@ struct Host {
     /// Source addresses it is reached from, and the next one to use.
     sources: u8,
     next_src: u8,
-    /// Until when the host counts as possibly rate-limiting its ICMP errors (it sent one
-    /// recently): silence from it is not final yet.
+    /// Until when the host counts as possibly rate-limiting its ICMP errors (it answered a
+    /// closed port with one recently): silence from it is not final yet.
     suspect_until: Option<Instant>,
     /// Ports whose every try went unanswered while the host was suspect, with when to probe
     /// them again. They are decided as silent once the host has been quiet for a while, or
@@ -109,6 +110,8 @@ pub(super) struct Scheduler<'a> {
     loss: LossMonitor,
     /// The window every new host starts with.
     host_cwnd: CongestionWindow,
+    /// Per technique: index of its first slot and the rank index of its ports.
+    slot_index: Vec<(u32, PortIndex)>,
     pacer: Pacer,
     seed: u64,
     resource_notice: bool,
@@ -155,6 +158,17 @@ impl<'a> Scheduler<'a> {
             cwnd: CongestionWindow::new(floor, ceiling),
             loss: LossMonitor::default(),
             host_cwnd: CongestionWindow::new(floor, ceiling),
+            slot_index: {
+                let mut base = 0u32;
+                job.units
+                    .iter()
+                    .map(|u| {
+                        let entry = (base, PortIndex::new(&u.ports));
+                        base += u.ports.len() as u32;
+                        entry
+                    })
+                    .collect()
+            },
             pacer: Pacer::for_timing(t),
             seed: job.seed,
             resource_notice: false,
@@ -356,13 +370,10 @@ impl<'a> Scheduler<'a> {
     /// Finds the slot of (`unit`, `port`) on the active host with address `addr`.
     pub fn lookup(&self, addr: IpAddr, unit: usize, port: u16) -> Option<(u64, u32)> {
         let id = *self.by_addr.get(&addr)?;
-        let h = self.hosts.get(&id)?;
-        let key = (u8::try_from(unit).ok()?, port);
-        let idx = h
-            .slots
-            .binary_search_by_key(&key, |s| (s.unit, s.port))
-            .ok()?;
-        Some((id, idx as u32))
+        // Slots are laid out by technique, then port ascending: the index is a rank.
+        let (base, index) = self.slot_index.get(unit)?;
+        let idx = base + index.rank(port)?;
+        self.hosts.contains_key(&id).then_some((id, idx))
     }
 
     /// The try currently in flight for a slot.
@@ -430,7 +441,9 @@ impl<'a> Scheduler<'a> {
             Some(first) => try_no > first,
             None => false, // sent before pacing began: says nothing about the paced rate
         };
-        if icmp && !self.job.defeat_icmp_ratelimit {
+        // Only a technique whose closed ports answer with ICMP errors (UDP) can lose closed
+        // ports to a rate limit; RSTs are never rate-limited.
+        if icmp && verdict.state == PortState::Closed && !self.job.defeat_icmp_ratelimit {
             h.suspect_until = Some(now + ICMP_QUIET);
         }
         if icmp && !self.job.defeat_icmp_ratelimit && h.limit.icmp_reply(dropped, now) {
