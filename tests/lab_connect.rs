@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
+use lab::check::{port_list, read, single_host, summarize, tcp_mismatches};
 use lab::report::{parse_nmap_xml, parse_scanfw_json, HostPorts};
 use lab::{Family, Lab, Layout};
 
@@ -34,56 +35,6 @@ fn scanfw(lab: &Lab, extra: &[&str], out_opt: &str, out: &Path, target: &str) ->
     );
     r.assert_success();
     r
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-fn single_host(hosts: Vec<HostPorts>, addr: &str, what: &str) -> HostPorts {
-    assert_eq!(
-        hosts.len(),
-        1,
-        "{what}: expected exactly one host, got {}",
-        hosts.len()
-    );
-    let h = hosts.into_iter().next().expect("one host");
-    assert_eq!(h.address, addr, "{what}: host address");
-    h
-}
-
-/// Compare `got` (port -> (state, reason)) with the layout's expectations for `ports`.
-/// Returns human-readable mismatch lines.
-fn mismatches(
-    layout: &Layout,
-    family: Family,
-    ports: &[u16],
-    got: &BTreeMap<u16, (String, String)>,
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    for &p in ports {
-        let (es, er) = layout.expected_connect(p, family);
-        match got.get(&p) {
-            None => bad.push(format!(
-                "{p}/tcp missing (expected {es}/{er}, layout {:?})",
-                layout.kind(p)
-            )),
-            Some((s, r)) if s != es || r != er => bad.push(format!(
-                "{p}/tcp: got {s}/{r}, expected {es}/{er} (layout {:?})",
-                layout.kind(p)
-            )),
-            Some(_) => {}
-        }
-    }
-    bad
-}
-
-fn summarize(bad: &[String]) -> String {
-    let mut s: String = bad.iter().take(60).map(|l| format!("  {l}\n")).collect();
-    if bad.len() > 60 {
-        s += &format!("  ... and {} more\n", bad.len() - 60);
-    }
-    s
 }
 
 /// (a)/(b): all 65535 TCP ports with connect; every port present exactly once with the
@@ -123,7 +74,9 @@ fn full_range(family: Family) {
         got.len()
     );
     let all: Vec<u16> = (1..=65535).collect();
-    let bad = mismatches(&lab.layout, family, &all, &got);
+    let bad = tcp_mismatches(&lab.layout, &all, &got, "", None, &|p| {
+        lab.layout.expected_connect(p, family)
+    });
     assert!(
         bad.is_empty(),
         "{family:?} -p- connect scan: {} of 65535 ports wrong:\n{}",
@@ -144,23 +97,6 @@ fn a_connect_ipv4_all_ports() {
 #[test]
 fn b_connect_ipv6_all_ports() {
     full_range(Family::V6);
-}
-
-/// Ports for the smaller scans: 1-2000 plus every special port of the layout.
-fn port_list(layout: &Layout) -> (String, Vec<u16>) {
-    let mut ports: Vec<u16> = (1..=2000).collect();
-    ports.extend(layout.special_ports().into_iter().filter(|&p| p > 2000));
-    let spec = std::iter::once("1-2000".to_string())
-        .chain(
-            layout
-                .special_ports()
-                .into_iter()
-                .filter(|&p| p > 2000)
-                .map(|p| p.to_string()),
-        )
-        .collect::<Vec<_>>()
-        .join(",");
-    (spec, ports)
 }
 
 /// (c): XML validates against nmap's DTD; ndiff of two scans sees a stopped service.
@@ -376,7 +312,9 @@ fn d_agrees_with_nmap() {
         .unwrap_or_else(|e| panic!("scanfw JSON: {e}"));
 
     // nmap itself against the documented ground truth (guards against environment drift).
-    let nbad = mismatches(&lab.layout, Family::V4, &ports, &nm);
+    let nbad = tcp_mismatches(&lab.layout, &ports, &nm, "", None, &|p| {
+        lab.layout.expected_connect(p, Family::V4)
+    });
     assert!(
         nbad.is_empty(),
         "nmap disagrees with docs/lab.md ground truth:\n{}",

@@ -21,14 +21,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use lab::check::{
+    port_list, ports_of, read, scan_types, single_host, summarize, tcp_mismatches, TARGET_TTL,
+};
 use lab::layout::Technique;
 use lab::report::{parse_nmap_xml, parse_scanfw_json, parse_scanfw_stats, HostPorts, PortLine};
 use lab::{Family, Lab, Layout, PortKind};
 
 const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
-
-/// TTL (IPv4) / hop limit (IPv6) of every packet the target's kernel sends: Linux default.
-const TARGET_TTL: u8 = 64;
 
 /// Run `scanfw <-sX> -n --reason <extra> -oJ <json> <target>` in the scanner namespace and
 /// assert exit 0. Returns the JSON text.
@@ -100,104 +100,8 @@ fn nmap_scan(
     single_host(
         parse_nmap_xml(&read(xml)).unwrap_or_else(|e| panic!("nmap XML: {e}")),
         &target,
+        "",
     )
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// The `type` of every scan in the JSON head (e.g. `["fin"]`).
-fn scan_types(text: &str) -> Vec<String> {
-    let doc: serde_json::Value = serde_json::from_str(text).expect("JSON");
-    doc.get("scans")
-        .and_then(|s| s.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn single_host(hosts: Vec<HostPorts>, addr: &str) -> HostPorts {
-    assert_eq!(
-        hosts.len(),
-        1,
-        "expected exactly one host, got {}",
-        hosts.len()
-    );
-    let h = hosts.into_iter().next().expect("one host");
-    assert_eq!(h.address, addr, "host address");
-    h
-}
-
-/// Port -> line for one host's TCP ports; panics on duplicates or non-TCP entries.
-fn tcp_ports<'a>(h: &'a HostPorts, what: &str) -> BTreeMap<u16, &'a PortLine> {
-    let mut m = BTreeMap::new();
-    for p in &h.ports {
-        assert_eq!(p.protocol, "tcp", "{what}: non-tcp entry {p:?}");
-        assert!(
-            m.insert(p.port, p).is_none(),
-            "{what}: port {}/tcp listed more than once",
-            p.port
-        );
-    }
-    m
-}
-
-/// Compare one host's ports with the ground truth of `technique` for exactly `ports`:
-/// state, reason and (when `check_ttl`) reason_ttl: TARGET_TTL for any reply from the
-/// target, 0 for no-response. Returns human-readable mismatch lines.
-fn mismatches(
-    layout: &Layout,
-    technique: Technique,
-    family: Family,
-    ports: &[u16],
-    got: &BTreeMap<u16, &PortLine>,
-    check_ttl: bool,
-    what: &str,
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    for &p in ports {
-        let kind = layout.kind(p);
-        let (es, er) = layout.expected_for(p, technique, family);
-        let ettl = if er == "no-response" { 0 } else { TARGET_TTL };
-        match got.get(&p) {
-            None => bad.push(format!(
-                "{what} {p}/tcp missing (expected {es}/{er}, layout {kind:?})"
-            )),
-            Some(l) if l.state != es || l.reason != er => bad.push(format!(
-                "{what} {p}/tcp: got {}/{} (ttl {:?}), expected {es}/{er} (layout {kind:?})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(l) if check_ttl && l.reason_ttl != Some(ettl) => bad.push(format!(
-                "{what} {p}/tcp: {}/{} with reason_ttl {:?}, expected {ettl} (layout {kind:?})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(_) => {}
-        }
-    }
-    let wanted: BTreeSet<u16> = ports.iter().copied().collect();
-    let extra: Vec<u16> = got
-        .keys()
-        .copied()
-        .filter(|p| !wanted.contains(p))
-        .collect();
-    if !extra.is_empty() {
-        bad.push(format!(
-            "{what}: ports reported that were not requested: {extra:?}"
-        ));
-    }
-    bad
-}
-
-fn summarize(bad: &[String]) -> String {
-    let mut s: String = bad.iter().take(60).map(|l| format!("  {l}\n")).collect();
-    if bad.len() > 60 {
-        s += &format!("  ... and {} more\n", bad.len() - 60);
-    }
-    s
 }
 
 /// Full range (`-p-`) with `technique` over `family` against the standard layout; every
@@ -239,8 +143,9 @@ fn full_range(technique: Technique, family: Family) {
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
-    let got = tcp_ports(&host, &label);
+    let got = ports_of(&host, "tcp", &["tcp"], &label);
     assert_eq!(
         got.len(),
         65535,
@@ -248,7 +153,9 @@ fn full_range(technique: Technique, family: Family) {
         got.len()
     );
     let all: Vec<u16> = (1..=65535).collect();
-    let bad = mismatches(&lab.layout, technique, family, &all, &got, true, &label);
+    let bad = tcp_mismatches(&lab.layout, &all, &got, &label, Some(TARGET_TTL), &|p| {
+        lab.layout.expected_for(p, technique, family)
+    });
     assert!(
         bad.is_empty(),
         "{label}: {} problems:\n{}",
@@ -317,22 +224,6 @@ fn g_maimon_ipv4_all_ports() {
 #[test]
 fn g_maimon_ipv6_all_ports() {
     full_range(Technique::Maimon, Family::V6);
-}
-
-/// Ports for the smaller scans: 1-2000 plus every special port of the layout.
-fn port_list(layout: &Layout) -> (String, Vec<u16>) {
-    let high: Vec<u16> = layout
-        .special_ports()
-        .into_iter()
-        .filter(|&p| p > 2000)
-        .collect();
-    let mut ports: Vec<u16> = (1..=2000).collect();
-    ports.extend(&high);
-    let spec = std::iter::once("1-2000".to_string())
-        .chain(high.iter().map(u16::to_string))
-        .collect::<Vec<_>>()
-        .join(",");
-    (spec, ports)
 }
 
 /// Expand an nmap host's report to port -> line over `scanned`, filling unlisted ports
@@ -404,15 +295,13 @@ fn a_agrees_with_nmap_fin_ack_ipv4() {
         let sj = dir.path().join(format!("scanfw{opt}.json"));
         let nh = nmap_scan(&lab, &nmap, technique, Family::V4, &spec, &nx);
         let nm = nmap_full(&nh, &ports).unwrap_or_else(|e| panic!("nmap {opt} XML: {e}"));
-        let nrefs: BTreeMap<u16, &PortLine> = nm.iter().map(|(p, l)| (*p, l)).collect();
-        let nbad = mismatches(
+        let nbad = tcp_mismatches(
             &lab.layout,
-            technique,
-            Family::V4,
             &ports,
-            &nrefs,
-            false,
+            &nm,
             &format!("nmap {opt}"),
+            None,
+            &|p| lab.layout.expected_for(p, technique, Family::V4),
         );
         assert!(
             nbad.is_empty(),
@@ -432,8 +321,9 @@ fn a_agrees_with_nmap_fin_ack_ipv4() {
         let sh = single_host(
             parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
             &target,
+            "",
         );
-        let sm = tcp_ports(&sh, &format!("scanfw {opt}"));
+        let sm = ports_of(&sh, "tcp", &["tcp"], &format!("scanfw {opt}"));
         for &p in &ports {
             let n = &nm[&p];
             let kind = lab.layout.kind(p);
@@ -527,25 +417,23 @@ fn z_nmap_ground_truth() {
                 &few_spec,
                 &dir.path().join(format!("{opt}-{family:?}-short.xml")),
             );
-            let short_m = tcp_ports(&short, &what);
-            let full_refs: BTreeMap<u16, &PortLine> = full.iter().map(|(p, l)| (*p, l)).collect();
-            bad.extend(mismatches(
+            let short_m = ports_of(&short, "tcp", &["tcp"], &what);
+            let expected = |p| lab.layout.expected_for(p, technique, family);
+            bad.extend(tcp_mismatches(
                 &lab.layout,
-                technique,
-                family,
                 &all,
-                &full_refs,
-                false,
+                &full,
                 &what,
+                None,
+                &expected,
             ));
-            bad.extend(mismatches(
+            bad.extend(tcp_mismatches(
                 &lab.layout,
-                technique,
-                family,
                 &few,
                 &short_m,
-                true,
                 &what,
+                Some(TARGET_TTL),
+                &expected,
             ));
             println!("== {what}");
             for k in KINDS {

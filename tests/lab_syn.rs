@@ -12,20 +12,19 @@ mod lab;
 // `SKIP (lab unavailable): ...` and pass, except under `CI=true`, where they fail.
 // Packets go only to loopback or to the lab's namespaces (no default route there).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::report::{parse_scanfw_json, parse_scanfw_stats, HostPorts, PortLine};
+use lab::check::{
+    port_list, ports_of, read, scan_types, single_host, summarize, tcp_mismatches, TARGET_TTL,
+};
+use lab::report::{parse_scanfw_json, parse_scanfw_stats, PortLine};
 use lab::{Family, Lab, Layout};
 
 const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
-
-/// TTL (IPv4) / hop limit (IPv6) of every packet the target's kernel sends: Linux default.
-const TARGET_TTL: u8 = 64;
 
 /// Run `scanfw -sS -n --reason <extra> -oJ <json> <target>` in the scanner namespace and
 /// assert exit 0. Returns the JSON text.
@@ -52,104 +51,6 @@ fn syn_scan(lab: &Lab, extra: &[&str], json: &Path, target: &str, timeout: Durat
         eprintln!("scanfw stderr:\n{}", r.stderr.trim_end());
     }
     read(json)
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// The `type` of every scan in the JSON head (e.g. `["syn"]`).
-fn scan_types(text: &str) -> Vec<String> {
-    let doc: serde_json::Value = serde_json::from_str(text).expect("JSON");
-    doc.get("scans")
-        .and_then(|s| s.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Port -> line for one host's TCP ports; panics on duplicates or non-TCP entries.
-fn tcp_ports<'a>(h: &'a HostPorts, what: &str) -> BTreeMap<u16, &'a PortLine> {
-    let mut m = BTreeMap::new();
-    for p in &h.ports {
-        assert_eq!(
-            p.protocol, "tcp",
-            "{what}: non-tcp entry {p:?} in a -sS scan"
-        );
-        assert!(
-            m.insert(p.port, p).is_none(),
-            "{what}: port {}/tcp listed more than once",
-            p.port
-        );
-    }
-    m
-}
-
-/// Compare one host's ports with the layout's SYN expectations for exactly `ports`:
-/// state, reason and reason_ttl (TARGET_TTL for any reply from the target, 0 for
-/// no-response). Returns human-readable mismatch lines.
-fn syn_mismatches(
-    layout: &Layout,
-    family: Family,
-    ports: &[u16],
-    got: &BTreeMap<u16, &PortLine>,
-    what: &str,
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    for &p in ports {
-        let kind = layout.kind(p);
-        let (es, er) = layout.expected_syn(p, family);
-        let ettl = if er == "no-response" { 0 } else { TARGET_TTL };
-        match got.get(&p) {
-            None => bad.push(format!(
-                "{what} {p}/tcp missing (expected {es}/{er}, layout {kind:?})"
-            )),
-            Some(l) if l.state != es || l.reason != er => bad.push(format!(
-                "{what} {p}/tcp: got {}/{} (ttl {:?}), expected {es}/{er} (layout {kind:?})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(l) if l.reason_ttl != Some(ettl) => bad.push(format!(
-                "{what} {p}/tcp: {}/{} with reason_ttl {:?}, expected {ettl} (layout {kind:?})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(_) => {}
-        }
-    }
-    let wanted: BTreeSet<u16> = ports.iter().copied().collect();
-    let extra: Vec<u16> = got
-        .keys()
-        .copied()
-        .filter(|p| !wanted.contains(p))
-        .collect();
-    if !extra.is_empty() {
-        bad.push(format!(
-            "{what}: ports reported that were not requested: {extra:?}"
-        ));
-    }
-    bad
-}
-
-fn summarize(bad: &[String]) -> String {
-    let mut s: String = bad.iter().take(60).map(|l| format!("  {l}\n")).collect();
-    if bad.len() > 60 {
-        s += &format!("  ... and {} more\n", bad.len() - 60);
-    }
-    s
-}
-
-fn single_host(hosts: Vec<HostPorts>, addr: &str) -> HostPorts {
-    assert_eq!(
-        hosts.len(),
-        1,
-        "expected exactly one host, got {}",
-        hosts.len()
-    );
-    let h = hosts.into_iter().next().expect("one host");
-    assert_eq!(h.address, addr, "host address");
-    h
 }
 
 /// Full range (`-p-`) by SYN against `layout`; every port exact.
@@ -179,8 +80,9 @@ fn full_range(layout: Layout, family: Family, label: &str) {
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
-    let got = tcp_ports(&host, label);
+    let got = ports_of(&host, "tcp", &["tcp"], label);
     assert_eq!(
         got.len(),
         65535,
@@ -188,7 +90,9 @@ fn full_range(layout: Layout, family: Family, label: &str) {
         got.len()
     );
     let all: Vec<u16> = (1..=65535).collect();
-    let bad = syn_mismatches(&lab.layout, family, &all, &got, label);
+    let bad = tcp_mismatches(&lab.layout, &all, &got, label, Some(TARGET_TTL), &|p| {
+        lab.layout.expected_syn(p, family)
+    });
     assert!(
         bad.is_empty(),
         "{label}: -p- SYN scan: {} problems:\n{}",
@@ -237,22 +141,6 @@ fn c_syn_ipv4_lossy_link() {
     );
 }
 
-/// Ports for the smaller scans: 1-2000 plus every special port of the layout.
-fn port_list(layout: &Layout) -> (String, Vec<u16>) {
-    let high: Vec<u16> = layout
-        .special_ports()
-        .into_iter()
-        .filter(|&p| p > 2000)
-        .collect();
-    let mut ports: Vec<u16> = (1..=2000).collect();
-    ports.extend(&high);
-    let spec = std::iter::once("1-2000".to_string())
-        .chain(high.iter().map(u16::to_string))
-        .collect::<Vec<_>>()
-        .join(",");
-    (spec, ports)
-}
-
 /// (e) Eight target addresses (198.18.X.2-9) in one run, octet-range syntax; every host
 /// and every port exact.
 #[test]
@@ -296,13 +184,14 @@ fn e_syn_many_hosts() {
     );
     let mut bad = Vec::new();
     for h in &got_hosts {
-        let got = tcp_ports(h, &h.address);
-        bad.extend(syn_mismatches(
+        let got = ports_of(h, "tcp", &["tcp"], &h.address);
+        bad.extend(tcp_mismatches(
             &lab.layout,
-            Family::V4,
             &ports,
             &got,
             &h.address,
+            Some(TARGET_TTL),
+            &|p| lab.layout.expected_syn(p, Family::V4),
         ));
     }
     assert!(
@@ -404,6 +293,7 @@ fn d_syn_loopback() {
     let h = single_host(
         parse_scanfw_json(&stdout).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         "127.0.0.1",
+        "",
     );
     let split: Vec<&PortLine> = h
         .ports
@@ -414,7 +304,7 @@ fn d_syn_loopback() {
         split.is_empty(),
         "own SYN probes seen on lo were taken for replies: {split:?}"
     );
-    let got = tcp_ports(&h, "127.0.0.1");
+    let got = ports_of(&h, "tcp", &["tcp"], "127.0.0.1");
     let line = |p: u16| {
         got.get(&p)
             .map(|l| (l.state.as_str(), l.reason.as_str(), l.reason_ttl))
@@ -539,8 +429,9 @@ fn f_unprivileged_fallback() {
     let h = single_host(
         parse_scanfw_json(&stdout).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         "127.0.0.1",
+        "",
     );
-    let got = tcp_ports(&h, "127.0.0.1");
+    let got = ports_of(&h, "tcp", &["tcp"], "127.0.0.1");
     let line = |p: u16| got.get(&p).map(|l| (l.state.as_str(), l.reason.as_str()));
     assert_eq!(
         line(open_port),

@@ -19,13 +19,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
+use lab::check::{
+    ports_of, read, scan_types, single_host, summarize, tcp_mismatches, udp_mismatches, TARGET_TTL,
+};
 use lab::report::{parse_nmap_xml, parse_scanfw_json, parse_scanfw_stats, HostPorts, PortLine};
 use lab::{Family, Lab, Layout, RunOutput, UdpKind};
 
 const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
-
-/// TTL (IPv4) / hop limit (IPv6) of every packet the target's kernel sends: Linux default.
-const TARGET_TTL: u8 = 64;
 
 /// Closed UDP ports that the short lists add to the layout's special ports.
 const SOME_CLOSED: [u16; 6] = [1, 2, 3, 1000, 33434, 65534];
@@ -66,124 +66,6 @@ fn scan(
     }
     let text = read(json);
     (r, text)
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-}
-
-/// The `type` of every scan in the JSON head (e.g. `["syn", "udp"]`).
-fn scan_types(text: &str) -> Vec<String> {
-    let doc: serde_json::Value = serde_json::from_str(text).expect("JSON");
-    doc.get("scans")
-        .and_then(|s| s.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.get("type").and_then(|t| t.as_str()).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Port -> line for one host's ports of `protocol`; panics on duplicates and on
-/// protocols not in `allowed`.
-fn ports_of<'a>(
-    h: &'a HostPorts,
-    protocol: &str,
-    allowed: &[&str],
-    what: &str,
-) -> BTreeMap<u16, &'a PortLine> {
-    let mut m = BTreeMap::new();
-    for p in &h.ports {
-        assert!(
-            allowed.contains(&p.protocol.as_str()),
-            "{what}: unexpected protocol in {p:?} (allowed {allowed:?})"
-        );
-        if p.protocol != protocol {
-            continue;
-        }
-        assert!(
-            m.insert(p.port, p).is_none(),
-            "{what}: port {}/{protocol} listed more than once",
-            p.port
-        );
-    }
-    m
-}
-
-/// Compare `got` with `expect(port)` for exactly `ports`: state, reason and reason_ttl
-/// (TARGET_TTL for any reply, 0 for no-response). Returns mismatch lines.
-fn mismatches(
-    ports: &[u16],
-    got: &BTreeMap<u16, &PortLine>,
-    proto: &str,
-    what: &str,
-    expect: impl Fn(u16) -> (&'static str, &'static str, String),
-) -> Vec<String> {
-    let mut bad = Vec::new();
-    for &p in ports {
-        let (es, er, kind) = expect(p);
-        let ettl = if er == "no-response" { 0 } else { TARGET_TTL };
-        match got.get(&p) {
-            None => bad.push(format!(
-                "{what} {p}/{proto} missing (expected {es}/{er}, layout {kind})"
-            )),
-            Some(l) if l.state != es || l.reason != er => bad.push(format!(
-                "{what} {p}/{proto}: got {}/{} (ttl {:?}), expected {es}/{er} (layout {kind})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(l) if l.reason_ttl != Some(ettl) => bad.push(format!(
-                "{what} {p}/{proto}: {}/{} with reason_ttl {:?}, expected {ettl} (layout {kind})",
-                l.state, l.reason, l.reason_ttl
-            )),
-            Some(_) => {}
-        }
-    }
-    let wanted: BTreeSet<u16> = ports.iter().copied().collect();
-    let extra: Vec<u16> = got
-        .keys()
-        .copied()
-        .filter(|p| !wanted.contains(p))
-        .collect();
-    if !extra.is_empty() {
-        bad.push(format!(
-            "{what}: {proto} ports reported that were not requested: {extra:?}"
-        ));
-    }
-    bad
-}
-
-fn udp_mismatches(
-    layout: &Layout,
-    family: Family,
-    ports: &[u16],
-    got: &BTreeMap<u16, &PortLine>,
-    what: &str,
-) -> Vec<String> {
-    mismatches(ports, got, "udp", what, |p| {
-        let (s, r) = layout.expected_udp(p, family);
-        (s, r, format!("{:?}", layout.udp_kind(p)))
-    })
-}
-
-fn summarize(bad: &[String]) -> String {
-    let mut s: String = bad.iter().take(60).map(|l| format!("  {l}\n")).collect();
-    if bad.len() > 60 {
-        s += &format!("  ... and {} more\n", bad.len() - 60);
-    }
-    s
-}
-
-fn single_host(hosts: Vec<HostPorts>, addr: &str) -> HostPorts {
-    assert_eq!(
-        hosts.len(),
-        1,
-        "expected exactly one host, got {}",
-        hosts.len()
-    );
-    let h = hosts.into_iter().next().expect("one host");
-    assert_eq!(h.address, addr, "host address");
-    h
 }
 
 fn print_stats(label: &str, text: &str, ports: usize) {
@@ -271,6 +153,7 @@ fn full_range(family: Family, label: &str) {
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
     let got = ports_of(&host, "udp", &["udp"], label);
     let all: Vec<u16> = (1..=65535).collect();
@@ -345,6 +228,7 @@ fn limited_1_300(
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
     let got = ports_of(&host, "udp", &["udp"], label);
     let ports: Vec<u16> = (1..=300).collect();
@@ -458,6 +342,7 @@ fn e_udp_defeat_icmp_ratelimit() {
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
     let got = ports_of(&host, "udp", &["udp"], label);
     let mut bad = Vec::new();
@@ -616,16 +501,21 @@ fn f_mixed_syn_udp_json_and_xml() {
     let host = single_host(
         parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
         &target,
+        "",
     );
     let allowed = ["tcp", "udp"];
     let got_tcp = ports_of(&host, "tcp", &allowed, label);
     let got_udp = ports_of(&host, "udp", &allowed, label);
     let tcp_v: Vec<u16> = tcp.iter().copied().collect();
     let udp_v: Vec<u16> = udp.iter().copied().collect();
-    let mut bad = mismatches(&tcp_v, &got_tcp, "tcp", label, |p| {
-        let (s, r) = lab.layout.expected_syn(p, family);
-        (s, r, format!("{:?}", lab.layout.kind(p)))
-    });
+    let mut bad = tcp_mismatches(
+        &lab.layout,
+        &tcp_v,
+        &got_tcp,
+        label,
+        Some(TARGET_TTL),
+        &|p| lab.layout.expected_syn(p, family),
+    );
     bad.extend(udp_mismatches(&lab.layout, family, &udp_v, &got_udp, label));
     assert!(
         bad.is_empty(),
@@ -664,7 +554,7 @@ fn f_mixed_syn_udp_json_and_xml() {
     validate_xml(&xml);
     // The XML's ports (listed ones plus the collapsed <extraports>) agree with the JSON.
     let xhosts = parse_nmap_xml(&xml_text).unwrap_or_else(|e| panic!("scanfw XML: {e}"));
-    let xh = single_host(xhosts, &target);
+    let xh = single_host(xhosts, &target, "");
     for (proto, want) in [("tcp", &got_tcp), ("udp", &got_udp)] {
         let listed = xh
             .by_port(proto)
@@ -710,6 +600,7 @@ fn nmap_udp(lab: &Lab, family: Family, ports: &str, dir: &Path) -> (HostPorts, D
     let h = single_host(
         parse_nmap_xml(&read(&xml)).unwrap_or_else(|e| panic!("nmap XML: {e}")),
         &target,
+        "",
     );
     (h, r.elapsed)
 }

@@ -14,6 +14,7 @@
 //! `SKIP (lab unavailable): ...` and let the test return early.
 #![allow(dead_code)]
 
+pub mod check;
 pub mod firewall;
 pub mod layout;
 pub mod report;
