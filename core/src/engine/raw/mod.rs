@@ -272,22 +272,6 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Every local address replies from `dst` may be addressed to.
-    fn locals(&mut self, dst: IpAddr) -> Vec<IpAddr> {
-        let same: Vec<IpAddr> = self
-            .job
-            .sources
-            .iter()
-            .copied()
-            .filter(|s| s.is_ipv4() == dst.is_ipv4())
-            .collect();
-        if same.is_empty() {
-            self.source(dst).into_iter().collect()
-        } else {
-            same
-        }
-    }
-
     fn source(&mut self, dst: IpAddr) -> Option<IpAddr> {
         if self.sources.len() >= SOURCE_CACHE {
             self.sources.clear();
@@ -389,11 +373,23 @@ impl<'a> Driver<'a> {
                 return;
             }
         }
-        let locals = self.locals(m.target.ip());
-        let try_no = locals.into_iter().find_map(|local| match m.echo {
-            Echo::Cookie(c) => self.key.verify(local, m.target, m.local_port, c),
-            Echo::Flow { .. } => self.key.try_of_port(local, m.target, m.local_port),
-        });
+        // The reply is addressed to one of our source addresses: the routing table's, or one
+        // of the --source-ip addresses of that family (no allocation on this per-reply path).
+        let key = self.key;
+        let verify = |local: IpAddr| match m.echo {
+            Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
+            Echo::Flow { .. } => key.try_of_port(local, m.target, m.local_port),
+        };
+        let v4 = m.target.is_ipv4();
+        let try_no = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
+            self.job
+                .sources
+                .iter()
+                .filter(|s| s.is_ipv4() == v4)
+                .find_map(|&local| verify(local))
+        } else {
+            self.source(m.target.ip()).and_then(verify)
+        };
         let Some(try_no) = try_no else { return };
         self.sched
             .reply(host, slot, try_no, m.verdict, r.at, r.icmp);
