@@ -524,21 +524,8 @@ impl<'a> Scheduler<'a> {
             // firewalled host.
             h.cwnd.on_success();
             self.cwnd.on_success();
-            let unit = usize::from(h.slots[p.slot as usize].unit);
-            let mut silence = self.job.units[unit].technique.on_silence();
-            if self.job.defeat_icmp_ratelimit && silence.state == PortState::OpenFiltered {
-                // The user traded accuracy for speed: a closed port whose ICMP error was
-                // rate-limited away is as likely as an open one.
-                silence.state = PortState::ClosedFiltered;
-            }
-            self.decide(
-                p.host,
-                p.slot,
-                Verdict {
-                    reason_ttl: 0,
-                    ..silence
-                },
-            );
+            let silence = silence_of(self.job, usize::from(h.slots[p.slot as usize].unit));
+            self.decide(p.host, p.slot, silence);
         }
     }
 
@@ -555,7 +542,7 @@ impl<'a> Scheduler<'a> {
         h.limit.grace(grace);
         let mut reopened = 0u64;
         for (i, s) in h.slots.iter_mut().enumerate() {
-            let silence = self.job.units[usize::from(s.unit)].technique.on_silence();
+            let silence = silence_of(self.job, usize::from(s.unit));
             if s.verdict
                 .is_some_and(|v| v.state == silence.state && v.reason == silence.reason)
             {
@@ -685,16 +672,8 @@ impl<'a> Scheduler<'a> {
             let settled: Vec<Probe> = h.deferred.drain(..).map(|(_, p)| p).collect();
             for p in settled {
                 let Some(h) = self.hosts.get(&id) else { break };
-                let unit = usize::from(h.slots[p.slot as usize].unit);
-                let silence = self.job.units[unit].technique.on_silence();
-                self.decide(
-                    p.host,
-                    p.slot,
-                    Verdict {
-                        reason_ttl: 0,
-                        ..silence
-                    },
-                );
+                let silence = silence_of(self.job, usize::from(h.slots[p.slot as usize].unit));
+                self.decide(p.host, p.slot, silence);
             }
         }
     }
@@ -808,4 +787,19 @@ impl<'a> Scheduler<'a> {
     pub fn stats(&self) -> EngineStats {
         self.stats
     }
+}
+
+/// What silence means for technique `unit`: its own verdict (reason `no-response`, no TTL),
+/// except that with `--defeat-icmp-ratelimit` the user traded accuracy for speed, and a port
+/// whose ICMP error may have been rate-limited away is `closed|filtered` rather than
+/// `open|filtered`.
+fn silence_of(job: &ScanJob, unit: usize) -> Verdict {
+    let mut v = Verdict {
+        reason_ttl: 0,
+        ..job.units[unit].technique.on_silence()
+    };
+    if job.defeat_icmp_ratelimit && v.state == PortState::OpenFiltered {
+        v.state = PortState::ClosedFiltered;
+    }
+    v
 }
