@@ -180,7 +180,9 @@ fn classify_tcp(
     })
 }
 
-fn classify_icmp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
+/// An ICMP error quoting one of our TCP probes: the quoted sequence number is the cookie. Shared
+/// by every raw TCP technique.
+pub(crate) fn classify_icmp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
     let (err, quoted) = parse_icmp_error(reply)?;
     if quoted.protocol != packet::IPPROTO_TCP {
         return None;

@@ -10,9 +10,7 @@
 //! The scanning host's own kernel answers each SYN+ACK with a RST, since it knows no such
 //! connection; that is harmless for the scan (the port is already classified).
 
-use scanfw_core::packet::{
-    self, build_tcp, parse_icmp_error, parse_tcp, reply_icmp_verdict, tcp_flags,
-};
+use scanfw_core::packet::{self, build_tcp, parse_tcp, tcp_flags};
 use scanfw_core::registry::TechniqueDescriptor;
 use scanfw_core::technique::{
     Echo, ProbeBuildError, ProbeContext, ProbeMethod, RawMatch, RawProbe, ReplyContext,
@@ -73,7 +71,7 @@ impl RawProbe for Syn {
     fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch> {
         match reply.ip_protocol {
             packet::IPPROTO_TCP => classify_tcp(reply),
-            packet::IPPROTO_ICMP | packet::IPPROTO_ICMPV6 => classify_icmp(reply),
+            packet::IPPROTO_ICMP | packet::IPPROTO_ICMPV6 => crate::flags::classify_icmp(reply),
             _ => None,
         }
     }
@@ -118,24 +116,6 @@ fn classify_tcp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
             reason,
             reason_ttl: reply.ttl,
         },
-    })
-}
-
-fn classify_icmp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
-    let (err, quoted) = parse_icmp_error(reply)?;
-    if quoted.protocol != packet::IPPROTO_TCP {
-        return None;
-    }
-    let t = quoted.transport;
-    let sport = u16::from_be_bytes([*t.first()?, *t.get(1)?]);
-    let dport = u16::from_be_bytes([*t.get(2)?, *t.get(3)?]);
-    let seq = u32::from_be_bytes(t.get(4..8)?.try_into().ok()?);
-    let verdict = reply_icmp_verdict(reply, &err)?;
-    Some(RawMatch {
-        target: SocketAddr::new(quoted.dst, dport),
-        local_port: sport,
-        echo: Echo::Cookie(seq),
-        verdict,
     })
 }
 
