@@ -1,10 +1,10 @@
 //! One scanfw run: parse, configure, validate, scan, report. Input errors surface before the
 //! first probe; reporters always get `finish`, so outputs stay complete after an interruption.
 
-use crate::{cli, outputs, plan, progress::Progress};
+use crate::{cli, outputs, plan, progress::Progress, rdns};
 use anyhow::{Context, Result};
 use clap::Parser;
-use scanfw_config::{defaults, load_profile, resolve, Known};
+use scanfw_config::{defaults, load_profile, resolve, Known, ResolveMode};
 use scanfw_core::engine::{self, EngineEvent};
 use scanfw_core::{registry, ReportOptions, ScanStart, ScanSummary};
 use std::process::ExitCode;
@@ -49,7 +49,8 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         }
         Err(e) => return Err(usage(clap_one_line(&e))),
     };
-    if cli.list_techniques || cli.list_reporters {
+    let discovery = registry::discovery().map_err(|e| usage(e.into()))?;
+    if cli.list_techniques || cli.list_reporters || cli.list_discovery {
         if cli.list_techniques {
             for d in &techniques {
                 let letter = d.nmap_letter.map(|l| format!("-s{l}")).unwrap_or_default();
@@ -67,6 +68,27 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 println!("{:<10} {:<4} {}", d.name, letter, d.summary);
             }
         }
+        if cli.list_discovery {
+            for d in &discovery {
+                let letter = d.nmap_letter.map(|l| format!("-P{l}")).unwrap_or_default();
+                let ports = d
+                    .default_ports
+                    .map(|p| {
+                        let list: Vec<String> = p.iter().map(u16::to_string).collect();
+                        format!(" (default ports {})", list.join(","))
+                    })
+                    .unwrap_or_default();
+                let privilege = if d.needs_privilege {
+                    "  (needs CAP_NET_RAW)"
+                } else {
+                    ""
+                };
+                println!(
+                    "{:<15} {:<4} {}{ports}{privilege}",
+                    d.name, letter, d.summary
+                );
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -82,11 +104,19 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
             .iter()
             .filter_map(|d| d.nmap_letter.map(String::from)),
     );
+    let mut known_d: Vec<String> = discovery.iter().map(|d| d.name.to_string()).collect();
+    known_d.extend(
+        discovery
+            .iter()
+            .filter_map(|d| d.nmap_letter.map(String::from)),
+    );
     let known_t: Vec<&str> = known_t.iter().map(String::as_str).collect();
     let known_r: Vec<&str> = known_r.iter().map(String::as_str).collect();
+    let known_d: Vec<&str> = known_d.iter().map(String::as_str).collect();
     let known = Known {
         techniques: &known_t,
         reporters: &known_r,
+        discovery: &known_d,
     };
 
     let cli_layer = cli.to_layer().map_err(usage)?;
@@ -115,8 +145,22 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         source_ip: cli.source_ip.clone(),
         defeat_icmp_ratelimit: cli.defeat_icmp_ratelimit,
     };
+    if cli.ping_only
+        && (!cli.techniques.is_empty() || cli.ports.is_some() || cli.top_ports.is_some())
+    {
+        return Err(usage(anyhow::anyhow!(
+            "-sn (host discovery only) cannot be combined with a port scan (-s TECHNIQUE, -p, --top-ports): drop one of them"
+        )));
+    }
     let (job, scans, notices) =
         plan::build(&config, seed, privileges, &raw_options).map_err(usage)?;
+    let servers = config
+        .dns_servers
+        .iter()
+        .map(|s| rdns::parse_dns_servers(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(e.into()))?
+        .concat();
     for n in notices {
         eprintln!("scanfw: {n}");
     }
@@ -141,7 +185,11 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         hosts_planned: (job.targets.upper_bound() <= 1 << 20)
             .then(|| job.targets.iter().count() as u64),
     };
-    runtime.block_on(scan(job, start, &mut reporters))
+    let names = Names {
+        mode: config.resolve,
+        servers,
+    };
+    runtime.block_on(scan(job, start, &mut reporters, names))
 }
 
 /// A per-run random seed (the standard library's randomly keyed hasher).
@@ -176,11 +224,22 @@ fn clap_one_line(e: &clap::Error) -> anyhow::Error {
     anyhow::anyhow!("{first} (see scanfw --help)")
 }
 
+/// How host names are looked up.
+struct Names {
+    mode: ResolveMode,
+    servers: Vec<std::net::SocketAddr>,
+}
+
+/// Longest wait for one reverse lookup (a dead resolver never stalls the scan longer).
+const PTR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn scan(
     job: engine::ScanJob,
     start: ScanStart,
     reporters: &mut [Box<dyn scanfw_core::Reporter>],
+    names: Names,
 ) -> Result<ExitCode, Failure> {
+    use futures_util::stream::{FuturesUnordered, StreamExt};
     let runtime_err = |error: anyhow::Error| Failure {
         code: EXIT_RUNTIME,
         error,
@@ -188,6 +247,21 @@ async fn scan(
     for r in reporters.iter_mut() {
         r.begin(&start).map_err(|e| runtime_err(e.into()))?;
     }
+    let progress = Progress::new(start.hosts_planned);
+    let resolver = match names.mode {
+        ResolveMode::Never => None,
+        _ => match rdns::ReverseDns::new(&names.servers, PTR_TIMEOUT) {
+            Ok(r) if r.has_nameservers() => Some(std::sync::Arc::new(r)),
+            Ok(_) => {
+                progress.notice("no DNS servers found (/etc/resolv.conf); reverse DNS is off (-n hides this notice, --dns-servers names servers)");
+                None
+            }
+            Err(e) => {
+                progress.notice(&format!("reverse DNS is off: {e}"));
+                None
+            }
+        },
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let signal = tokio::spawn(wait_for_signal(stop_tx));
@@ -198,25 +272,49 @@ async fn scan(
         result
     });
 
-    let progress = Progress::new(start.hosts_planned);
     let (mut up, mut down, mut write_error) = (0u64, 0u64, None);
-    while let Some(event) = ev_rx.recv().await {
-        match event {
-            EngineEvent::HostDone(host) => {
-                if host.status.up {
-                    up += 1
-                } else {
-                    down += 1
-                }
-                progress.host_done();
-                for r in reporters.iter_mut() {
-                    if let Err(e) = r.host(&host) {
-                        write_error.get_or_insert(e);
+    let mut lookups = FuturesUnordered::new();
+    let mut engine_open = true;
+    loop {
+        let host = tokio::select! {
+            event = ev_rx.recv(), if engine_open => match event {
+                None => { engine_open = false; continue; }
+                Some(EngineEvent::Progress { done, total }) => { progress.ports(done, total); continue; }
+                Some(EngineEvent::Notice(text)) => { progress.notice(&text); continue; }
+                Some(EngineEvent::HostDone(host)) => {
+                    let wanted = match names.mode {
+                        ResolveMode::Never => false,
+                        ResolveMode::Up => host.status.up,
+                        ResolveMode::Always => true,
+                    };
+                    match (&resolver, wanted) {
+                        (Some(r), true) => {
+                            let r = std::sync::Arc::clone(r);
+                            lookups.push(async move {
+                                let mut host = host;
+                                rdns::resolve_names(&r, &mut host).await;
+                                host
+                            });
+                            continue;
+                        }
+                        _ => host,
                     }
                 }
+            },
+            Some(host) = lookups.next(), if !lookups.is_empty() => host,
+            else => break,
+        };
+        progress.host_done();
+        if host.status.up {
+            up += 1;
+        } else {
+            down += 1;
+            continue; // down hosts are counted, not listed (as nmap does)
+        }
+        for r in reporters.iter_mut() {
+            if let Err(e) = r.host(&host) {
+                write_error.get_or_insert(e);
             }
-            EngineEvent::Progress { done, total } => progress.ports(done, total),
-            EngineEvent::Notice(text) => progress.notice(&text),
         }
     }
     progress.finish();
@@ -232,7 +330,7 @@ async fn scan(
     let summary = ScanSummary {
         end: SystemTime::now(),
         elapsed: started.elapsed(),
-        hosts_total: stats.hosts,
+        hosts_total: stats.hosts.max(up + down),
         hosts_up: up,
         hosts_down: down,
         interrupted: if stats.interrupted {

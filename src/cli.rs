@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use scanfw_config::{Layer, OutputSpec};
+use scanfw_config::{Layer, OutputSpec, ResolveMode};
 use scanfw_core::timing::{parse_duration, Timing};
 use scanfw_core::PortSpec;
 use std::path::PathBuf;
@@ -17,8 +17,9 @@ Examples:
   scanfw -c examples/audit-web.toml        run a saved audit profile
   scanfw -c audit.toml -T5 10.1.2.3        profile, overridden from the command line
 
-nmap habits that work: -sT, -p-, -T0..-T5, -oN/-oX/-oJ FILE, -oA BASE, -iL FILE, --exclude,
---excludefile, --top-ports, --open, --reason, -n, -Pn.
+nmap habits that work: -sS/-sT/-sU/-sF/-sN/-sX/-sA/-sW/-sM, -sn, -Pn, -PE/-PP/-PM/-PR,
+-PS/-PA/-PU[ports], --disable-arp-ping, -n, -R, --dns-servers, -p-, -T0..-T5,
+-oN/-oX/-oJ FILE, -oA BASE, -iL FILE, --exclude, --excludefile, --top-ports, --open, --reason.
 Scan only hosts you are authorized to scan.";
 
 /// scanfw: a port-scan framework with nmap's semantics.
@@ -148,13 +149,33 @@ pub struct Cli {
     #[arg(long = "excludefile", value_name = "FILE")]
     pub exclude_files: Vec<PathBuf>,
 
-    /// Never do DNS resolution of addresses (scanfw does no reverse DNS; accepted as in nmap)
-    #[arg(short = 'n')]
+    /// Never do reverse DNS resolution (nmap's -n)
+    #[arg(short = 'n', conflicts_with = "resolve_all")]
     pub no_dns: bool,
 
-    /// Skip host discovery: treat every target as up (always the case in scanfw)
+    /// Reverse-resolve every target, also those found down (nmap's -R)
+    #[arg(short = 'R')]
+    pub resolve_all: bool,
+
+    /// DNS servers for reverse lookups instead of the system's (ADDR[:PORT],...)
+    #[arg(long = "dns-servers", value_name = "LIST")]
+    pub dns_servers: Option<String>,
+
+    /// Skip host discovery: treat every target as up (nmap's -Pn)
     #[arg(long = "Pn", hide = true)]
     pub no_ping: bool,
+
+    /// Host discovery only, no port scan (nmap's -sn)
+    #[arg(long = "sn", hide = true)]
+    pub ping_only: bool,
+
+    /// Discovery probes, as nmap's -PE -PP -PM -PR -PS[ports] -PA[ports] -PU[ports]
+    #[arg(long = "ping", hide = true, value_name = "LETTER[:PORTS]")]
+    pub ping: Vec<String>,
+
+    /// No ARP / Neighbor Discovery for targets on a directly attached network
+    #[arg(long = "disable-arp-ping")]
+    pub disable_arp_ping: bool,
 
     /// Show only open (and open|filtered) ports
     #[arg(long = "open")]
@@ -171,6 +192,10 @@ pub struct Cli {
     /// List the registered reporters and exit
     #[arg(long = "list-reporters")]
     pub list_reporters: bool,
+
+    /// List the registered host-discovery methods and exit
+    #[arg(long = "list-discovery")]
+    pub list_discovery: bool,
 }
 
 /// Rewrites nmap's multi-letter single-dash options into their scanfw forms so clap can parse
@@ -215,11 +240,51 @@ pub fn normalize(args: Vec<String>, letters: &[(char, &str, &str)]) -> Result<Ve
         }
         match arg.as_str() {
             "-iL" => out.push("--input-file".into()),
-            "-Pn" => out.push("--Pn".into()),
-            _ => out.push(arg),
+            "-Pn" | "-P0" => out.push("--Pn".into()),
+            "-sn" | "-sP" => out.push("--sn".into()),
+            _ => match ping_flag(&arg) {
+                Some(spec) => {
+                    out.push("--ping".into());
+                    out.push(spec?);
+                }
+                None => out.push(arg),
+            },
         }
     }
     Ok(out)
+}
+
+/// nmap's discovery flags: `-PE`, `-PP`, `-PM`, `-PR`, `-PS[ports]`, `-PA[ports]`,
+/// `-PU[ports]` become `LETTER` or `LETTER:ports` (the registry knows the letters).
+fn ping_flag(arg: &str) -> Option<Result<String>> {
+    let rest = arg.strip_prefix("-P")?;
+    let letter = rest.chars().next().filter(char::is_ascii_uppercase)?;
+    let ports = &rest[1..];
+    Some(match (letter, ports.is_empty()) {
+        ('E' | 'P' | 'M' | 'R', true) => Ok(letter.to_string()),
+        ('S' | 'A' | 'U', true) => Ok(letter.to_string()),
+        ('S' | 'A' | 'U', false) => {
+            if ports.split(',').all(|p| {
+                !p.is_empty() && p.split('-').all(|n| n.parse::<u16>().is_ok_and(|n| n > 0))
+            }) {
+                Ok(format!("{letter}:{ports}"))
+            } else {
+                Err(anyhow::anyhow!(
+                    "{arg}: invalid port list `{ports}` (use e.g. -P{letter}22,80,443)"
+                ))
+            }
+        }
+        ('E' | 'P' | 'M' | 'R', false) => Err(anyhow::anyhow!("{arg}: -P{letter} takes no ports")),
+        ('Y', _) => Err(anyhow::anyhow!(
+            "scanfw does no SCTP discovery (-PY): use -PS, -PA, -PU or -PE"
+        )),
+        ('O', _) => Err(anyhow::anyhow!(
+            "scanfw does no IP protocol ping (-PO): use -PS, -PA, -PU or -PE"
+        )),
+        _ => Err(anyhow::anyhow!(
+            "unknown discovery option {arg} (use -Pn, -PE, -PP, -PM, -PR, -PS, -PA or -PU)"
+        )),
+    })
 }
 
 fn duration(flag: &str, v: &Option<String>) -> Result<Option<std::time::Duration>> {
@@ -279,6 +344,21 @@ impl Cli {
             },
             open_only: some_if(self.open),
             reason: some_if(self.reason),
+            no_ping: some_if(self.no_ping),
+            ping_only: some_if(self.ping_only),
+            ping_methods: (!self.ping.is_empty()).then(|| self.ping.clone()),
+            arp_ping: self.disable_arp_ping.then_some(false),
+            resolve: if self.no_dns {
+                Some(ResolveMode::Never)
+            } else if self.resolve_all {
+                Some(ResolveMode::Always)
+            } else {
+                None
+            },
+            dns_servers: self
+                .dns_servers
+                .as_ref()
+                .map(|s| scanfw_core::target::split_list(s)),
         })
     }
 }

@@ -9,6 +9,7 @@ mod cli;
 mod outputs;
 mod plan;
 mod progress;
+mod rdns;
 
 use std::process::ExitCode;
 

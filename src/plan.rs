@@ -3,9 +3,12 @@
 
 use anyhow::{bail, Context, Result};
 use scanfw_config::Config;
-use scanfw_core::engine::{ScanJob, ScanUnit};
+use scanfw_core::engine::{Discovery, ScanJob, ScanUnit};
 use scanfw_core::target::TargetSet;
-use scanfw_core::{registry, services, PortSet, PortSpec, Protocol, ScanTypeInfo};
+use scanfw_core::{
+    registry, services, DiscoveryDescriptor, DiscoveryTechnique, PortSet, PortSpec, Protocol,
+    ScanTypeInfo,
+};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -95,7 +98,12 @@ pub fn build(
     let mut units = Vec::new();
     let mut infos = Vec::new();
     let mut notices = Vec::new();
-    for name in &config.techniques {
+    let techniques: &[String] = if config.discovery.only {
+        &[]
+    } else {
+        &config.techniques
+    };
+    for name in techniques {
         let mut desc = registry::technique(name)?;
         if desc.needs_privilege && !privileges.raw {
             match desc.fallback {
@@ -145,10 +153,24 @@ pub fn build(
         units.push(ScanUnit { technique, ports });
     }
     let targets = TargetSet::build(&config.targets, &config.excludes).context("targets")?;
+    let connect_scan = units.iter().any(|u| {
+        matches!(
+            u.technique.probe(),
+            scanfw_core::technique::ProbeMethod::Connect(_)
+        )
+    });
+    let raw_scan = units.iter().any(|u| {
+        matches!(
+            u.technique.probe(),
+            scanfw_core::technique::ProbeMethod::Raw(_)
+        )
+    });
+    let discovery = discovery(config, privileges.raw, connect_scan, raw_scan)?;
     Ok((
         ScanJob {
             targets,
             units,
+            discovery,
             timing: config.timing.clone(),
             seed,
             sources: source_addresses(&raw.source_ip)?,
@@ -157,4 +179,122 @@ pub fn build(
         infos,
         notices,
     ))
+}
+
+/// Names of the default discovery methods, as nmap's: privileged, ICMP echo, TCP SYN to 443,
+/// TCP ACK to 80 and ICMP timestamp (the last IPv4 only), with ARP / Neighbor Discovery for
+/// on-link targets; unprivileged, connect() to 80 and 443.
+const DEFAULT_RAW: &[&str] = &["icmp-echo", "tcp-syn:443", "tcp-ack:80", "icmp-timestamp"];
+const DEFAULT_CONNECT: &[&str] = &["tcp-connect"];
+/// The link-level methods' nmap letter.
+const LINK_LETTER: char = 'R';
+
+/// One discovery method as given: a registered name or an nmap letter, with optional ports.
+fn discovery_methods(entry: &str) -> Result<(Vec<&'static DiscoveryDescriptor>, Vec<u16>)> {
+    let (name, ports) = match entry.split_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (entry, None),
+    };
+    let descs: Vec<&'static DiscoveryDescriptor> = if name.chars().count() == 1 {
+        let letter = name.chars().next().unwrap_or('?');
+        let all: Vec<_> = registry::discovery()?
+            .into_iter()
+            .filter(|d| d.nmap_letter == Some(letter))
+            .collect();
+        if all.is_empty() {
+            bail!("no discovery method answers to -P{letter} (see scanfw --list-discovery)");
+        }
+        all
+    } else {
+        vec![registry::discovery_method(name)?]
+    };
+    let ports = match ports {
+        None => Vec::new(),
+        Some(list) => {
+            let set = PortSpec::parse(list)
+                .with_context(|| format!("discovery method `{entry}`"))?
+                .for_protocol(Protocol::Tcp);
+            set.iter().collect()
+        }
+    };
+    Ok((descs, ports))
+}
+
+/// The host-discovery part of the job. Raw methods need raw sockets; the engine runs one
+/// transport per scan, so a connect() port scan gets connect() discovery.
+pub fn discovery(
+    config: &Config,
+    raw: bool,
+    connect_scan: bool,
+    raw_scan: bool,
+) -> Result<Discovery> {
+    let d = &config.discovery;
+    let local = scanfw_core::engine::local_addresses();
+    let privileged = raw && !connect_scan;
+    let link = |out: &mut Vec<Arc<dyn DiscoveryTechnique>>| -> Result<()> {
+        if privileged && d.arp {
+            for desc in registry::discovery()?
+                .into_iter()
+                .filter(|x| x.nmap_letter == Some(LINK_LETTER))
+            {
+                out.push(Arc::from(
+                    (desc.constructor)(&[]).map_err(anyhow::Error::msg)?,
+                ));
+            }
+        }
+        Ok(())
+    };
+    let mut methods: Vec<Arc<dyn DiscoveryTechnique>> = Vec::new();
+    if d.skip {
+        link(&mut methods)?;
+        return Ok(Discovery {
+            methods,
+            assume_up: true,
+            local,
+        });
+    }
+    let given: Vec<String> = match &d.methods {
+        Some(list) => list.clone(),
+        None if privileged => DEFAULT_RAW.iter().map(|s| s.to_string()).collect(),
+        None => DEFAULT_CONNECT.iter().map(|s| s.to_string()).collect(),
+    };
+    let mut names = Vec::new();
+    for entry in &given {
+        let (descs, ports) = discovery_methods(entry)?;
+        for desc in descs {
+            if desc.needs_privilege && !raw {
+                bail!(
+                    "discovery method {} needs raw-socket privileges: run as root, use -Pn, or leave the default (connect() to 80 and 443)",
+                    desc.name
+                );
+            }
+            if desc.needs_privilege && connect_scan {
+                bail!(
+                    "discovery method {} sends raw packets and cannot run with a connect() scan (-sT): use -sS, or -Pn",
+                    desc.name
+                );
+            }
+            if !desc.needs_privilege && raw_scan {
+                bail!(
+                    "discovery method {} uses connect() and cannot run with a raw-packet scan: use -sT, or raw methods such as -PS",
+                    desc.name
+                );
+            }
+            if names.contains(&desc.name) {
+                continue;
+            }
+            names.push(desc.name);
+            let built = (desc.constructor)(&ports)
+                .map_err(|e| anyhow::anyhow!("discovery method {}: {e}", desc.name))?;
+            methods.push(Arc::from(built));
+        }
+    }
+    if d.methods.is_none() {
+        link(&mut methods)?;
+    }
+    Ok(Discovery {
+        methods,
+        assume_up: false,
+        local,
+    })
 }

@@ -30,6 +30,29 @@ fn registered_reporters_are_exactly_these() {
 }
 
 #[test]
+fn registered_discovery_methods_are_exactly_these() {
+    let names: Vec<(&str, Option<char>)> = registry::discovery()
+        .expect("no duplicates")
+        .iter()
+        .map(|d| (d.name, d.nmap_letter))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("arp", Some('R')),
+            ("icmp-echo", Some('E')),
+            ("icmp-netmask", Some('M')),
+            ("icmp-timestamp", Some('P')),
+            ("nd", Some('R')),
+            ("tcp-ack", Some('A')),
+            ("tcp-connect", None),
+            ("tcp-syn", Some('S')),
+            ("udp", Some('U')),
+        ]
+    );
+}
+
+#[test]
 fn lookup_by_name_and_nmap_letter() {
     assert_eq!(registry::technique("T").expect("-sT").name, "connect");
     assert_eq!(registry::technique("S").expect("-sS").name, "syn");

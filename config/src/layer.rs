@@ -53,6 +53,32 @@ pub struct Layer {
     pub open_only: Option<bool>,
     /// Show reasons (`--reason`).
     pub reason: Option<bool>,
+    /// Skip host discovery: every target is up (`-Pn`).
+    pub no_ping: Option<bool>,
+    /// Host discovery only, no port scan (`-sn`).
+    pub ping_only: Option<bool>,
+    /// Discovery methods (`-PE`, `-PS22,80`, ...), each `name` or `name:ports`; replaces the
+    /// default set.
+    pub ping_methods: Option<Vec<String>>,
+    /// ARP / Neighbor Discovery for targets on a directly attached network (false:
+    /// `--disable-arp-ping`).
+    pub arp_ping: Option<bool>,
+    /// Reverse DNS: never (`-n`), for up hosts (the default) or for every target (`-R`).
+    pub resolve: Option<ResolveMode>,
+    /// DNS servers for reverse lookups (`--dns-servers`), instead of the system's.
+    pub dns_servers: Option<Vec<String>>,
+}
+
+/// When host names are looked up (PTR records), as nmap's `-n` / `-R`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ResolveMode {
+    /// Never (`-n`).
+    Never,
+    /// For hosts found up (nmap's default).
+    #[default]
+    Up,
+    /// For every target, down ones too (`-R`).
+    Always,
 }
 
 /// Picks a whole group: if `top` sets any member, all of `top`'s members win (unset ones stay
@@ -107,6 +133,12 @@ impl Layer {
             outputs: self.outputs.or(base.outputs),
             open_only: self.open_only.or(base.open_only),
             reason: self.reason.or(base.reason),
+            no_ping: self.no_ping.or(base.no_ping),
+            ping_only: self.ping_only.or(base.ping_only),
+            ping_methods: self.ping_methods.or(base.ping_methods),
+            arp_ping: self.arp_ping.or(base.arp_ping),
+            resolve: self.resolve.or(base.resolve),
+            dns_servers: self.dns_servers.or(base.dns_servers),
         }
     }
 }

@@ -22,7 +22,7 @@ mod resolve;
 mod value;
 
 pub use error::ConfigError;
-pub use layer::{defaults, Layer};
+pub use layer::{defaults, Layer, ResolveMode};
 pub use output::OutputSpec;
 pub use profile::{load_profile, parse_profile, Known};
-pub use resolve::{resolve, Config};
+pub use resolve::{resolve, Config, DiscoveryConfig};

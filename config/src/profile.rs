@@ -5,7 +5,7 @@
 //! line and column of the offending key or value and names the key.
 
 use crate::error::ConfigError;
-use crate::layer::Layer;
+use crate::layer::{Layer, ResolveMode};
 use crate::output::{check_outputs, OutputSpec};
 use crate::value::Val;
 use scanfw_core::ports::PortSpec;
@@ -15,19 +15,22 @@ use scanfw_core::Protocol;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
 /// The names a profile may use: the binary passes the registered technique names (plus nmap's
-/// letters) and reporter names.
+/// letters), reporter names and discovery method names (plus nmap's `-P` letters).
 #[derive(Debug, Clone, Copy)]
 pub struct Known<'a> {
     /// Valid values of `technique` / `techniques`.
     pub techniques: &'a [&'a str],
     /// Valid values of `output.format`.
     pub reporters: &'a [&'a str],
+    /// Valid method names in `discovery.methods` (the part before any `:ports`).
+    pub discovery: &'a [&'a str],
 }
 
 /// Keys of the top level, in documentation order.
@@ -44,6 +47,8 @@ const TOP_KEYS: &[&str] = &[
     "open",
     "reason",
     "timing",
+    "discovery",
+    "dns",
     "output",
 ];
 /// Keys of `[timing]`.
@@ -62,11 +67,17 @@ const TIMING_KEYS: &[&str] = &[
 ];
 /// Keys of each `[[output]]`.
 const OUTPUT_KEYS: &[&str] = &["format", "path"];
+/// Keys of `[discovery]`.
+const DISCOVERY_KEYS: &[&str] = &["skip", "only", "methods", "arp"];
+/// Keys of `[dns]`.
+const DNS_KEYS: &[&str] = &["resolve", "servers"];
 
 /// `expecting` markers, recognised in serde's type errors and rewritten.
 const TIMING_TABLE: &str = "@timing-table@";
 const OUTPUT_TABLE: &str = "@output-table@";
 const OUTPUT_LIST: &str = "@output-list@";
+const DISCOVERY_TABLE: &str = "@discovery-table@";
+const DNS_TABLE: &str = "@dns-table@";
 
 type Field = Option<Spanned<Val>>;
 
@@ -85,6 +96,8 @@ struct RawProfile {
     open: Field,
     reason: Field,
     timing: Option<RawTiming>,
+    discovery: Option<RawDiscovery>,
+    dns: Option<RawDns>,
     output: Option<OutputList>,
 }
 
@@ -102,6 +115,22 @@ struct RawTiming {
     max_rtt_timeout: Field,
     min_parallelism: Field,
     max_parallelism: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "@discovery-table@")]
+struct RawDiscovery {
+    skip: Field,
+    only: Field,
+    methods: Field,
+    arp: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "@dns-table@")]
+struct RawDns {
+    resolve: Field,
+    servers: Field,
 }
 
 #[derive(Deserialize)]
@@ -179,12 +208,17 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// Rewrites serde's "unknown field `x`, expected one of ..." for one of our tables.
 fn unknown_key(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
-    let (name, _) = rest.split_once('`')?;
-    // Which table: recognised by the field list serde gives.
-    let (prefix, keys) = if message.contains("`max_retries`") {
+    let (name, expected) = rest.split_once('`')?;
+    // Which table: recognised by the field list serde gives (not by the unknown name, which
+    // may be a key of another table).
+    let (prefix, keys) = if expected.contains("`max_retries`") {
         ("timing.", TIMING_KEYS)
-    } else if message.contains("`format`") {
+    } else if expected.contains("`format`") {
         ("output.", OUTPUT_KEYS)
+    } else if expected.contains("`methods`") {
+        ("discovery.", DISCOVERY_KEYS)
+    } else if expected.contains("`servers`") {
+        ("dns.", DNS_KEYS)
     } else {
         ("", TOP_KEYS)
     };
@@ -202,6 +236,8 @@ fn section_type(message: &str) -> Option<String> {
         TIMING_TABLE => ("timing", "a table (a [timing] section)"),
         OUTPUT_TABLE => ("output", "a table (an [[output]] section)"),
         OUTPUT_LIST => ("output", "an array of tables ([[output]] sections)"),
+        DISCOVERY_TABLE => ("discovery", "a table (a [discovery] section)"),
+        DNS_TABLE => ("dns", "a table (a [dns] section)"),
         _ => return None,
     };
     Some(format!(
@@ -508,10 +544,117 @@ impl Cx<'_> {
         if let Some(t) = &raw.timing {
             self.timing(t, &mut layer)?;
         }
+        if let Some(d) = &raw.discovery {
+            self.discovery(d, &mut layer)?;
+        }
+        if let Some(d) = &raw.dns {
+            self.dns(d, &mut layer)?;
+        }
         if let Some(list) = &raw.output {
             layer.outputs = Some(self.outputs(&list.0)?);
         }
         Ok(layer)
+    }
+
+    /// `[discovery]`. `skip` and `only` may both be true (as nmap's `-Pn -sn`: every target is
+    /// listed as up, nothing is probed).
+    fn discovery(&self, d: &RawDiscovery, layer: &mut Layer) -> Result<(), ConfigError> {
+        if let Some(v) = d.skip.as_ref() {
+            layer.no_ping = Some(self.boolean("discovery.skip", v)?);
+        }
+        if let Some(v) = d.only.as_ref() {
+            layer.ping_only = Some(self.boolean("discovery.only", v)?);
+        }
+        if let Some(v) = d.methods.as_ref() {
+            let key = "discovery.methods";
+            let list = self.strings(key, v)?;
+            if list.is_empty() {
+                return Err(self.invalid(
+                    key,
+                    v,
+                    "the list is empty (name at least one method, or set `skip = true` to skip discovery)",
+                ));
+            }
+            let mut names: Vec<&str> = Vec::new();
+            for item in &list {
+                let name = self.method(key, item)?;
+                if names.contains(&name) {
+                    return Err(self.err(
+                        item.span(),
+                        format!(
+                            "invalid value for `{key}`: `{name}` is listed twice (give all its ports in one entry, e.g. \"{name}:22,80\")"
+                        ),
+                    ));
+                }
+                names.push(name);
+            }
+            layer.ping_methods = Some(list.into_iter().map(Spanned::into_inner).collect());
+        }
+        if let Some(v) = d.arp.as_ref() {
+            layer.arp_ping = Some(self.boolean("discovery.arp", v)?);
+        }
+        Ok(())
+    }
+
+    /// One `discovery.methods` entry, `name` or `name:ports`: checks the name against the
+    /// known methods and the port list's shape; returns the name.
+    fn method<'v>(&self, key: &str, v: &'v Spanned<String>) -> Result<&'v str, ConfigError> {
+        let entry = v.get_ref().as_str();
+        let (name, ports) = match entry.split_once(':') {
+            Some((name, ports)) => (name, Some(ports)),
+            None => (entry, None),
+        };
+        if name.trim().is_empty() {
+            return Err(self.err(
+                v.span(),
+                format!(
+                    "invalid value for `{key}`: `{entry}` has no method name (expected `name` or `name:ports`, e.g. \"tcp-syn:22,80\")"
+                ),
+            ));
+        }
+        if !self.known.discovery.contains(&name) {
+            return Err(self.err(
+                v.span(),
+                format!(
+                    "unknown discovery method `{name}` for `{key}` (available: {})",
+                    self.known.discovery.join(", ")
+                ),
+            ));
+        }
+        if let Some(ports) = ports {
+            check_port_list(ports).map_err(|e| {
+                self.err(
+                    v.span(),
+                    format!("invalid value for `{key}`: bad port list in `{entry}`: {e}"),
+                )
+            })?;
+        }
+        Ok(name)
+    }
+
+    fn dns(&self, d: &RawDns, layer: &mut Layer) -> Result<(), ConfigError> {
+        if let Some(v) = d.resolve.as_ref() {
+            let key = "dns.resolve";
+            let expected = "\"never\" (as -n), \"up\" or \"always\" (as -R)";
+            let mode = match v.get_ref() {
+                Val::Str(s) if s == "never" => ResolveMode::Never,
+                Val::Str(s) if s == "up" => ResolveMode::Up,
+                Val::Str(s) if s == "always" => ResolveMode::Always,
+                _ => return Err(self.expected(key, v, expected)),
+            };
+            layer.resolve = Some(mode);
+        }
+        if let Some(v) = d.servers.as_ref() {
+            let key = "dns.servers";
+            let list = self.strings(key, v)?;
+            for item in &list {
+                check_server(item.get_ref()).map_err(|e| {
+                    self.err(item.span(), format!("invalid value for `{key}`: {e}"))
+                })?;
+            }
+            layer.dns_servers = Some(list.into_iter().map(Spanned::into_inner).collect());
+        }
+        Ok(())
     }
 
     fn timing(&self, t: &RawTiming, layer: &mut Layer) -> Result<(), ConfigError> {
@@ -609,6 +752,65 @@ impl Cx<'_> {
             }
         }
         Ok(outputs)
+    }
+}
+
+/// Checks a discovery port list: comma-separated ports `N` and ranges `N-M`, each 1-65535, no
+/// empty entries.
+fn check_port_list(list: &str) -> Result<(), String> {
+    if list.is_empty() {
+        return Err("no ports after `:` (leave out the `:` for the method's default ports)".into());
+    }
+    let port = |p: &str| match p.parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n),
+        Ok(n) => Err(format!("port {n} is out of range (expected 1 to 65535)")),
+        Err(_) if p.is_empty() => Err("empty entry".to_string()),
+        Err(_) => Err(format!("`{p}` is not a port number")),
+    };
+    for item in list.split(',') {
+        match item.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (port(a)?, port(b)?);
+                if a > b {
+                    return Err(format!("invalid port range `{item}`: start is above end"));
+                }
+            }
+            None => {
+                port(item)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a DNS server entry: an IP address, `[IPv6]`, `IPv4:port` or `[IPv6]:port`, port
+/// 1-65535.
+fn check_server(entry: &str) -> Result<(), String> {
+    if entry.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    let bracketed = |h: &str| {
+        h.strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .is_some_and(|h| h.parse::<Ipv6Addr>().is_ok())
+    };
+    if bracketed(entry) {
+        return Ok(());
+    }
+    let not_address = || {
+        format!(
+            "`{entry}` is not an IP address, [IPv6]:port or IPv4:port (e.g. \"198.18.0.53\", \"[fd00::53]:5353\")"
+        )
+    };
+    let (host, port) = entry.rsplit_once(':').ok_or_else(not_address)?;
+    if !(bracketed(host) || host.parse::<Ipv4Addr>().is_ok()) {
+        return Err(not_address());
+    }
+    match port.parse::<u32>() {
+        Ok(p) if (1..=65535).contains(&p) => Ok(()),
+        _ => Err(format!(
+            "`{entry}`: the port must be 1 to 65535, not `{port}`"
+        )),
     }
 }
 

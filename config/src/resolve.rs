@@ -1,7 +1,7 @@
 //! From a merged [`Layer`] to the final [`Config`].
 
 use crate::error::ConfigError;
-use crate::layer::Layer;
+use crate::layer::{Layer, ResolveMode};
 use crate::output::{check_outputs, OutputSpec};
 use scanfw_core::reporter::ReportOptions;
 use scanfw_core::target::read_target_file;
@@ -29,6 +29,25 @@ pub struct Config {
     pub outputs: Vec<OutputSpec>,
     /// Presentation options for every reporter.
     pub report: ReportOptions,
+    /// Host discovery.
+    pub discovery: DiscoveryConfig,
+    /// Reverse DNS.
+    pub resolve: ResolveMode,
+    /// DNS servers for reverse lookups as given (empty: the system's).
+    pub dns_servers: Vec<String>,
+}
+
+/// How hosts are found up.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DiscoveryConfig {
+    /// Every target is up (`-Pn`).
+    pub skip: bool,
+    /// Discovery only (`-sn`): no port scan.
+    pub only: bool,
+    /// Methods as given (`name` or `name:ports`); `None`: the default set.
+    pub methods: Option<Vec<String>>,
+    /// ARP / Neighbor Discovery for on-link targets.
+    pub arp: bool,
 }
 
 /// Resolves a merged layer (normally `cli.over(profile.over(defaults()))`): reads target and
@@ -71,6 +90,14 @@ pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
             open_only: layer.open_only.unwrap_or(false),
             reason: layer.reason.unwrap_or(false),
         },
+        discovery: DiscoveryConfig {
+            skip: layer.no_ping.unwrap_or(false),
+            only: layer.ping_only.unwrap_or(false),
+            methods: layer.ping_methods,
+            arp: layer.arp_ping.unwrap_or(true),
+        },
+        resolve: layer.resolve.unwrap_or_default(),
+        dns_servers: layer.dns_servers.unwrap_or_default(),
     })
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 const KNOWN: Known<'static> = Known {
     techniques: &["connect"],
     reporters: &["table", "json", "xml"],
+    discovery: &["icmp-echo", "icmp-timestamp", "tcp-ack", "tcp-syn", "udp"],
 };
 
 fn example(name: &str) -> Layer {

@@ -1,8 +1,10 @@
 //! defaults < profile < command line, rule by rule.
 
-use scanfw_config::{defaults, resolve, Layer, OutputSpec};
+use scanfw_config::{
+    defaults, parse_profile, resolve, DiscoveryConfig, Known, Layer, OutputSpec, ResolveMode,
+};
 use scanfw_core::PortSpec;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn ports(s: &str) -> PortSpec {
@@ -71,6 +73,12 @@ precedence! {
     outputs_precedence: outputs = vec![OutputSpec::stdout("xml")], vec![OutputSpec::stdout("json")];
     open_only_precedence: open_only = true, false;
     reason_precedence: reason = true, false;
+    no_ping_precedence: no_ping = true, false;
+    ping_only_precedence: ping_only = true, false;
+    ping_methods_precedence: ping_methods = strings(&["icmp-echo", "tcp-syn:22"]), strings(&["tcp-ack:80"]);
+    arp_ping_precedence: arp_ping = false, true;
+    resolve_precedence: resolve = ResolveMode::Never, ResolveMode::Always;
+    dns_servers_precedence: dns_servers = strings(&["198.18.0.53"]), strings(&["[fd00::53]:5353"]);
 }
 
 #[test]
@@ -298,4 +306,106 @@ fn precedence_reaches_the_resolved_config() {
         vec![OutputSpec::stdout("table")],
         "default output"
     );
+}
+
+#[test]
+fn discovery_and_dns_defaults_reach_the_config() {
+    let c = resolve(
+        Layer {
+            targets: Some(strings(&["127.0.0.1"])),
+            ..Layer::default()
+        }
+        .over(defaults()),
+    )
+    .expect("valid");
+    assert_eq!(
+        c.discovery,
+        DiscoveryConfig {
+            skip: false,
+            only: false,
+            methods: None,
+            arp: true,
+        }
+    );
+    assert_eq!(
+        c.resolve,
+        ResolveMode::Up,
+        "reverse DNS for up hosts by default"
+    );
+    assert_eq!(ResolveMode::default(), ResolveMode::Up);
+    assert!(c.dns_servers.is_empty(), "the system's resolvers");
+}
+
+#[test]
+fn cli_overrides_a_profiles_discovery_and_dns() {
+    let known = Known {
+        techniques: &["connect"],
+        reporters: &["table"],
+        discovery: &["icmp-echo", "tcp-syn", "tcp-ack"],
+    };
+    let profile = parse_profile(
+        "targets = [\"127.0.0.1\"]\n\
+         [discovery]\nskip = true\nonly = false\nmethods = [\"icmp-echo\", \"tcp-syn:22\"]\narp = false\n\
+         [dns]\nresolve = \"never\"\nservers = [\"198.18.0.53\"]\n",
+        Path::new("p.toml"),
+        &known,
+    )
+    .expect("valid profile");
+
+    // The profile alone.
+    let c = resolve(profile.clone().over(defaults())).expect("valid");
+    assert_eq!(
+        c.discovery,
+        DiscoveryConfig {
+            skip: true,
+            only: false,
+            methods: Some(strings(&["icmp-echo", "tcp-syn:22"])),
+            arp: false,
+        }
+    );
+    assert_eq!(c.resolve, ResolveMode::Never);
+    assert_eq!(c.dns_servers, strings(&["198.18.0.53"]));
+
+    // A command line setting every one of them (as `-sn -PA80 -R --dns-servers ...`, with
+    // `-Pn` and `--disable-arp-ping` turned back off).
+    let cli = Layer {
+        no_ping: Some(false),
+        ping_only: Some(true),
+        ping_methods: Some(strings(&["tcp-ack:80"])),
+        arp_ping: Some(true),
+        resolve: Some(ResolveMode::Always),
+        dns_servers: Some(strings(&["[fd00::53]:5353"])),
+        ..Layer::default()
+    };
+    let c = resolve(cli.over(profile.clone().over(defaults()))).expect("valid");
+    assert_eq!(
+        c.discovery,
+        DiscoveryConfig {
+            skip: false,
+            only: true,
+            methods: Some(strings(&["tcp-ack:80"])),
+            arp: true,
+        }
+    );
+    assert_eq!(c.resolve, ResolveMode::Always);
+    assert_eq!(c.dns_servers, strings(&["[fd00::53]:5353"]));
+
+    // A command line setting only some keeps the profile's others.
+    let cli = Layer {
+        ping_only: Some(true),
+        resolve: Some(ResolveMode::Up),
+        ..Layer::default()
+    };
+    let c = resolve(cli.over(profile.over(defaults()))).expect("valid");
+    assert_eq!(
+        c.discovery,
+        DiscoveryConfig {
+            skip: true,
+            only: true,
+            methods: Some(strings(&["icmp-echo", "tcp-syn:22"])),
+            arp: false,
+        }
+    );
+    assert_eq!(c.resolve, ResolveMode::Up);
+    assert_eq!(c.dns_servers, strings(&["198.18.0.53"]));
 }

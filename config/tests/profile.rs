@@ -1,6 +1,6 @@
 //! Profile parsing: every key, and located errors.
 
-use scanfw_config::{load_profile, parse_profile, Known, Layer, OutputSpec};
+use scanfw_config::{load_profile, parse_profile, Known, Layer, OutputSpec, ResolveMode};
 use scanfw_core::PortSpec;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,6 +8,15 @@ use std::time::Duration;
 const KNOWN: Known<'static> = Known {
     techniques: &["connect", "sT"],
     reporters: &["table", "json", "xml"],
+    discovery: &[
+        "icmp-echo",
+        "icmp-timestamp",
+        "tcp-ack",
+        "tcp-syn",
+        "udp",
+        "E",
+        "S",
+    ],
 };
 
 fn parse(text: &str) -> Layer {
@@ -52,6 +61,16 @@ max_rtt_timeout = "2s"
 min_parallelism = 10
 max_parallelism = 512
 
+[discovery]
+skip = true
+only = true
+methods = ["icmp-echo", "tcp-syn:22,80,443", "tcp-ack:80", "icmp-timestamp", "udp:53", "S:1-1024"]
+arp = false
+
+[dns]
+resolve = "never"
+servers = ["198.18.0.53", "[fd00::53]:5353", "198.18.0.54:53", "fd00::54", "[fd00::55]"]
+
 [[output]]
 format = "xml"
 path = "reports/audit.xml"
@@ -91,6 +110,25 @@ format = "table"
         ]),
         open_only: Some(true),
         reason: Some(true),
+        no_ping: Some(true),
+        ping_only: Some(true),
+        ping_methods: Some(vec![
+            "icmp-echo".into(),
+            "tcp-syn:22,80,443".into(),
+            "tcp-ack:80".into(),
+            "icmp-timestamp".into(),
+            "udp:53".into(),
+            "S:1-1024".into(),
+        ]),
+        arp_ping: Some(false),
+        resolve: Some(ResolveMode::Never),
+        dns_servers: Some(vec![
+            "198.18.0.53".into(),
+            "[fd00::53]:5353".into(),
+            "198.18.0.54:53".into(),
+            "fd00::54".into(),
+            "[fd00::55]".into(),
+        ]),
     };
     assert_eq!(parse(text), expected);
 }
@@ -204,6 +242,63 @@ fn booleans_can_be_false() {
 }
 
 #[test]
+fn discovery_keys_one_by_one() {
+    let l = parse("[discovery]\nskip = true");
+    assert_eq!(
+        l,
+        Layer {
+            no_ping: Some(true),
+            ..Layer::default()
+        }
+    );
+    let l = parse("[discovery]\nonly = true\narp = true");
+    assert_eq!(
+        (l.ping_only, l.arp_ping, l.no_ping),
+        (Some(true), Some(true), None)
+    );
+    let l = parse("[discovery]\nskip = false\nonly = false");
+    assert_eq!((l.no_ping, l.ping_only), (Some(false), Some(false)));
+    let l = parse("[discovery]\nmethods = [\"tcp-syn:443,8000-8010,65535\", \"E\"]");
+    assert_eq!(
+        l.ping_methods,
+        Some(vec!["tcp-syn:443,8000-8010,65535".into(), "E".into()])
+    );
+    assert_eq!(l.no_ping, None);
+    // An empty section sets nothing.
+    assert_eq!(parse("[discovery]\n[dns]"), Layer::default());
+}
+
+#[test]
+fn discovery_skip_and_only_together() {
+    // As nmap's -Pn -sn: every target listed as up, nothing probed.
+    let l = parse("[discovery]\nskip = true\nonly = true");
+    assert_eq!((l.no_ping, l.ping_only), (Some(true), Some(true)));
+}
+
+#[test]
+fn dns_resolve_words() {
+    for (word, mode) in [
+        ("never", ResolveMode::Never),
+        ("up", ResolveMode::Up),
+        ("always", ResolveMode::Always),
+    ] {
+        let l = parse(&format!("[dns]\nresolve = \"{word}\""));
+        assert_eq!(l.resolve, Some(mode), "{word}");
+    }
+    assert_eq!(parse("[dns]\nservers = []").dns_servers, Some(Vec::new()));
+}
+
+#[test]
+fn inline_and_dotted_discovery_and_dns() {
+    let l = parse("discovery = { skip = true }\ndns.resolve = \"always\"");
+    assert_eq!(l.no_ping, Some(true));
+    assert_eq!(l.resolve, Some(ResolveMode::Always));
+    let l = parse("discovery.methods = [\"udp\"]\ndns = { servers = [\"127.0.0.53\"] }");
+    assert_eq!(l.ping_methods, Some(vec!["udp".into()]));
+    assert_eq!(l.dns_servers, Some(vec!["127.0.0.53".into()]));
+}
+
+#[test]
 fn inline_timing_table_and_dotted_keys() {
     assert_eq!(parse("timing = { template = 2 }").template, Some(2));
     assert_eq!(parse("timing.max_retries = 3").max_retries, Some(3));
@@ -215,7 +310,7 @@ fn bad_profiles_are_located() {
     let cases: &[(&str, &str)] = &[
         (
             "targets = [\"10.0.0.1\"]\n\nprots = \"80\"",
-            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, output)",
+            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, discovery, dns, output)",
         ),
         (
             "[timing]\ntempo = 4",
@@ -360,6 +455,148 @@ fn bad_profiles_are_located() {
         (
             "[[output]]\nformat = \"xml\"\npath = \"a\"\n[[output]]\nformat = \"json\"\npath = \"a\"",
             "audit.toml:6:8: two outputs write to the same file `a`",
+        ),
+        // [discovery]
+        (
+            "[discovery]\nskip = true\nping = true",
+            "audit.toml:3:1: unknown key `discovery.ping` (expected one of: skip, only, methods, arp)",
+        ),
+        (
+            "[discovery]\nmax_retries = 1",
+            "audit.toml:2:1: unknown key `discovery.max_retries` (expected one of: skip, only, methods, arp)",
+        ),
+        (
+            "max_retries = 1",
+            "audit.toml:1:1: unknown key `max_retries` (expected one of: targets,",
+        ),
+        (
+            "discovery = { skip = true, Pn = true }",
+            "audit.toml:1:28: unknown key `discovery.Pn`",
+        ),
+        (
+            "discovery = true",
+            "audit.toml:1:13: invalid value for `discovery`: expected a table (a [discovery] section), found boolean `true`",
+        ),
+        (
+            "[discovery]\nskip = \"yes\"",
+            "audit.toml:2:8: invalid value for `discovery.skip`: expected true or false, found string `\"yes\"`",
+        ),
+        (
+            "[discovery]\n  only = 1",
+            "audit.toml:2:10: invalid value for `discovery.only`: expected true or false, found integer `1`",
+        ),
+        (
+            "[discovery]\narp = \"off\"",
+            "audit.toml:2:7: invalid value for `discovery.arp`: expected true or false, found string `\"off\"`",
+        ),
+        (
+            "[discovery]\nmethods = \"icmp-echo\"",
+            "audit.toml:2:11: invalid value for `discovery.methods`: expected an array of strings, found string `\"icmp-echo\"`",
+        ),
+        (
+            "[discovery]\nmethods = []",
+            "audit.toml:2:11: invalid value for `discovery.methods`: the list is empty",
+        ),
+        (
+            "[discovery]\nmethods = [\"icmp-echo\", 22]",
+            "audit.toml:2:25: invalid value for `discovery.methods`: expected a string entry, found integer `22`",
+        ),
+        (
+            "[discovery]\nmethods = [\"icmp-echo\", \"\"]",
+            "audit.toml:2:25: invalid value for `discovery.methods`: entries must not be empty",
+        ),
+        (
+            "[discovery]\nmethods = [\":80\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: `:80` has no method name",
+        ),
+        (
+            "[discovery]\nmethods = [\"icmp-echo\", \"tcp-sin:80\"]",
+            "audit.toml:2:25: unknown discovery method `tcp-sin` for `discovery.methods` (available: icmp-echo, icmp-timestamp, tcp-ack, tcp-syn, udp, E, S)",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-syn:\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-syn:`: no ports after `:`",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-syn:22,http\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-syn:22,http`: `http` is not a port number",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-syn:0\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-syn:0`: port 0 is out of range (expected 1 to 65535)",
+        ),
+        (
+            "[discovery]\nmethods = [\"udp:65536\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `udp:65536`: port 65536 is out of range",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-ack:80,,443\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-ack:80,,443`: empty entry",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-ack:443-80\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-ack:443-80`: invalid port range `443-80`: start is above end",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-ack:T:80\"]",
+            "audit.toml:2:12: invalid value for `discovery.methods`: bad port list in `tcp-ack:T:80`: `T:80` is not a port number",
+        ),
+        (
+            "[discovery]\nmethods = [\"tcp-syn:22\", \"udp\", \"tcp-syn:80\"]",
+            "audit.toml:2:33: invalid value for `discovery.methods`: `tcp-syn` is listed twice",
+        ),
+        // [dns]
+        (
+            "[dns]\nresolve = \"up\"\nnameservers = []",
+            "audit.toml:3:1: unknown key `dns.nameservers` (expected one of: resolve, servers)",
+        ),
+        (
+            "dns = \"never\"",
+            "audit.toml:1:7: invalid value for `dns`: expected a table (a [dns] section), found string \"never\"",
+        ),
+        (
+            "[dns]\nresolve = \"sometimes\"",
+            "audit.toml:2:11: invalid value for `dns.resolve`: expected \"never\" (as -n), \"up\" or \"always\" (as -R), found string `\"sometimes\"`",
+        ),
+        (
+            "[dns]\nresolve = false",
+            "audit.toml:2:11: invalid value for `dns.resolve`: expected \"never\"",
+        ),
+        (
+            "[dns]\nservers = \"198.18.0.53\"",
+            "audit.toml:2:11: invalid value for `dns.servers`: expected an array of strings",
+        ),
+        (
+            "[dns]\nservers = [\"198.18.0.53\", \"ns1.example\"]",
+            "audit.toml:2:27: invalid value for `dns.servers`: `ns1.example` is not an IP address, [IPv6]:port or IPv4:port",
+        ),
+        (
+            "[dns]\nservers = [\"198.18.0.300\"]",
+            "audit.toml:2:12: invalid value for `dns.servers`: `198.18.0.300` is not an IP address",
+        ),
+        (
+            "[dns]\nservers = [\"fd00::53:5353x\"]",
+            "audit.toml:2:12: invalid value for `dns.servers`: `fd00::53:5353x` is not an IP address",
+        ),
+        (
+            "[dns]\nservers = [\"198.18.0.53:0\"]",
+            "audit.toml:2:12: invalid value for `dns.servers`: `198.18.0.53:0`: the port must be 1 to 65535, not `0`",
+        ),
+        (
+            "[dns]\nservers = [\"[fd00::53]:70000\"]",
+            "audit.toml:2:12: invalid value for `dns.servers`: `[fd00::53]:70000`: the port must be 1 to 65535",
+        ),
+        (
+            "[dns]\nservers = [\"[198.18.0.53]:53\"]",
+            "audit.toml:2:12: invalid value for `dns.servers`: `[198.18.0.53]:53` is not an IP address",
+        ),
+        (
+            "[dns]\nservers = [7]",
+            "audit.toml:2:12: invalid value for `dns.servers`: expected a string entry, found integer `7`",
+        ),
+        (
+            "[dns]\n[dns]",
+            "audit.toml:2:2: duplicate key `dns`",
         ),
         ("open = true\nopen = false", "audit.toml:2:1: duplicate key `open`"),
         ("[timing]\n[timing]", "audit.toml:2:2: duplicate key `timing`"),

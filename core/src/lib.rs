@@ -16,6 +16,7 @@
 //! Why one crate: the engine, the types it produces and the traits it drives change together, and
 //! plugin crates must be able to depend on a single, stable surface.
 
+pub mod discovery;
 pub mod engine;
 pub mod packet;
 pub mod ports;
@@ -28,8 +29,11 @@ pub mod target;
 pub mod technique;
 pub mod timing;
 
+pub use discovery::{DiscoveryTechnique, HostAnswer};
 pub use ports::{PortIndex, PortSet, PortSpec, Protocol};
-pub use registry::{ReporterDescriptor, TechniqueDescriptor, TechniqueOptions};
+pub use registry::{
+    DiscoveryDescriptor, ReporterDescriptor, TechniqueDescriptor, TechniqueOptions,
+};
 pub use reporter::{ReportError, ReportOptions, Reporter, ScanStart, ScanTypeInfo};
 pub use result::{HostResult, HostStatus, Hostname, HostnameKind, PortResult, ScanSummary};
 pub use state::{PortState, Reason, Verdict};

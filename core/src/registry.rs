@@ -6,6 +6,7 @@
 //! (`use scanfw_techniques as _;`). Names must be unique: [`techniques`] and [`reporters`] reject
 //! duplicates, which the binary checks at start-up.
 
+use crate::discovery::DiscoveryTechnique;
 use crate::reporter::{ReportOptions, Reporter};
 use crate::technique::ScanTechnique;
 use std::fmt;
@@ -101,8 +102,52 @@ pub struct ReporterDescriptor {
     pub constructor: fn(ReportOptions, Box<dyn Write + Send>) -> Box<dyn Reporter>,
 }
 
+/// A host-discovery plugin's registration.
+pub struct DiscoveryDescriptor {
+    /// Registry name used by profiles (`discovery = ["icmp-echo", "tcp-syn:443"]`).
+    pub name: &'static str,
+    /// nmap's `-P` flag letter (`E` for `-PE`, `S` for `-PS`, `R` for `-PR`), if any.
+    pub nmap_letter: Option<char>,
+    /// One-line summary for `--list-discovery`.
+    pub summary: &'static str,
+    /// Whether it needs raw-socket privileges (CAP_NET_RAW).
+    pub needs_privilege: bool,
+    /// Whether it takes a port list (`-PS22,80`), and the ports used without one.
+    pub default_ports: Option<&'static [u16]>,
+    /// Creates the plugin for these ports (empty for port-less methods), or says why not.
+    pub constructor: fn(&[u16]) -> Result<Box<dyn DiscoveryTechnique>, String>,
+}
+
 inventory::collect!(TechniqueDescriptor);
 inventory::collect!(ReporterDescriptor);
+inventory::collect!(DiscoveryDescriptor);
+
+impl fmt::Debug for DiscoveryDescriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DiscoveryDescriptor")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every linked discovery plugin, sorted by name; an error if two share a name.
+pub fn discovery() -> Result<Vec<&'static DiscoveryDescriptor>, RegistryError> {
+    sorted(
+        inventory::iter::<DiscoveryDescriptor>.into_iter().collect(),
+        |d| d.name,
+        "discovery",
+    )
+}
+
+/// The discovery plugin called `name`, or the one with nmap letter `name` (`-PE` is `E`).
+pub fn discovery_method(name: &str) -> Result<&'static DiscoveryDescriptor, RegistryError> {
+    find(
+        discovery()?,
+        name,
+        |d| (d.name, d.nmap_letter),
+        "discovery method",
+    )
+}
 
 impl fmt::Debug for TechniqueDescriptor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -79,6 +79,8 @@ pub struct HostResult {
     pub hostnames: Vec<Hostname>,
     /// Up or down.
     pub status: HostStatus,
+    /// Hardware address, when the host was found on a directly attached network (ARP/ND).
+    pub mac: Option<[u8; 6]>,
     /// One entry per scanned port, sorted by protocol then port.
     pub ports: Vec<PortResult>,
     /// When scanning this host started.

@@ -145,12 +145,25 @@ pub enum ProbeBuildError {
     /// Source and destination families differ.
     #[error("source and destination address families differ")]
     FamilyMismatch,
+    /// The probe does not exist in the destination's address family (the ICMP timestamp and
+    /// address mask requests have no ICMPv6 form). The value names the probe.
+    #[error("{0} probes do not exist for this address family")]
+    UnsupportedFamily(&'static str),
 }
 
 /// Builds raw probes and recognises their replies. Pure logic over bytes.
 pub trait RawProbe: Send + Sync {
-    /// IP protocol number of the probes (6 for TCP, 17 for UDP).
+    /// IP protocol number of the probes (6 for TCP, 17 for UDP, 1 for ICMP). A probe whose
+    /// protocol number differs by family returns its IPv4 number here and overrides
+    /// [`ip_protocol_for`](Self::ip_protocol_for).
     fn ip_protocol(&self) -> u8;
+    /// IP protocol number of the probes to an IPv6 (`v6`) or IPv4 target. The same as
+    /// [`ip_protocol`](RawProbe::ip_protocol) except for probes whose protocol differs by family
+    /// (ICMP is 1 over IPv4 and ICMPv6 58 over IPv6), which override it.
+    fn ip_protocol_for(&self, v6: bool) -> u8 {
+        let _ = v6;
+        self.ip_protocol()
+    }
     /// Writes the transport header and payload of a probe into `buf` (the engine adds the IP
     /// header) and returns its length. Checksums are the technique's, over the pseudo-header of
     /// `ctx.src` and `ctx.dst`.

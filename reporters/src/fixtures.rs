@@ -38,6 +38,7 @@ pub(crate) fn host(addr: &str, ports: Vec<PortResult>) -> HostResult {
             reason: Reason::UserSet,
             reason_ttl: 0,
         },
+        mac: None,
         ports,
         start: at(T0),
         end: at(T0 + 1),
@@ -48,6 +49,28 @@ pub(crate) fn host(addr: &str, ports: Vec<PortResult>) -> HostResult {
             rttvar: Duration::from_micros(50),
             timeout: Duration::from_millis(100),
         }),
+    }
+}
+
+/// The hardware address the tests give hosts found on the local link.
+pub(crate) const MAC: [u8; 6] = [0x02, 0x42, 0xc6, 0x12, 0x00, 0x02];
+
+/// An up host at `addr` found by ARP (reason `arp-response`, hardware address [`MAC`]) with
+/// `ports`; no ports is what a discovery-only (`-sn`) scan reports.
+pub(crate) fn on_link(addr: &str, ports: Vec<PortResult>) -> HostResult {
+    let mut h = host(addr, ports);
+    h.status.reason = Reason::ArpResponse;
+    h.mac = Some(MAC);
+    h
+}
+
+/// The start of a discovery-only (`-sn`) scan: no port scan techniques.
+pub(crate) fn discovery_start() -> ScanStart {
+    ScanStart {
+        args: vec!["scanfw".into(), "-sn".into(), "192.0.2.0/24".into()],
+        scans: Vec::new(),
+        hosts_planned: Some(256),
+        ..start("1")
     }
 }
 

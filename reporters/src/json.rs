@@ -5,6 +5,7 @@
 //! parseable document.
 
 use crate::fold::visible_when_open_only;
+use crate::mac;
 use crate::sink::Sink;
 use crate::timefmt;
 use scanfw_core::registry::ReporterDescriptor;
@@ -71,6 +72,8 @@ struct Scan<'a> {
 struct Host<'a> {
     address: String,
     addrtype: &'static str,
+    /// Hardware address (lower case), `null` unless found on the local link by ARP / ND.
+    mac: Option<String>,
     hostnames: Vec<Name<'a>>,
     status: Status,
     starttime: u64,
@@ -161,6 +164,7 @@ fn host_value(host: &HostResult, open_only: bool) -> Host<'_> {
             IpAddr::V4(_) => "ipv4",
             IpAddr::V6(_) => "ipv6",
         },
+        mac: host.mac.map(mac::lower),
         hostnames: host
             .hostnames
             .iter()

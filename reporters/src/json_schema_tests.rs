@@ -1,8 +1,11 @@
 //! Every JSON document the `json` reporter writes validates against
 //! `docs/scanfw-report.schema.json`, and the schema's vocabularies match core's.
 
-use crate::fixtures::{host, named, port, thousand_ports};
+use crate::fixtures::{
+    discovery_start, host, named, on_link, port, render, summary, thousand_ports,
+};
 use crate::json::tests::json_doc;
+use crate::json::JsonReporter;
 use scanfw_core::{PortState, Reason, ReportOptions};
 use serde_json::Value;
 
@@ -47,6 +50,11 @@ fn documents() -> Vec<(&'static str, Value)> {
             .map(|(i, (r, s))| port(i as u16 + 1, *s, *r))
             .collect(),
     );
+    let mut on_link_v6 = on_link(
+        "fe80::42:c6ff:fe12:2",
+        vec![port(22, PortState::Open, Reason::SynAck)],
+    );
+    on_link_v6.status.reason = Reason::NdResponse;
     let open_only = ReportOptions {
         open_only: true,
         reason: false,
@@ -83,6 +91,30 @@ fn documents() -> Vec<(&'static str, Value)> {
         (
             "every_state_and_reason",
             parse(json_doc(normal, &[every_state_and_reason], None)),
+        ),
+        (
+            "on_link",
+            parse(json_doc(
+                normal,
+                &[
+                    named(on_link("192.0.2.1", thousand_ports()), "gw.example"),
+                    on_link_v6,
+                ],
+                None,
+            )),
+        ),
+        (
+            "discovery_only",
+            parse(render(
+                JsonReporter::boxed,
+                normal,
+                &discovery_start(),
+                &[
+                    on_link("192.0.2.1", Vec::new()),
+                    host("127.0.0.1", Vec::new()),
+                ],
+                &summary(2, 254, None),
+            )),
         ),
     ]
 }
@@ -125,9 +157,44 @@ fn schema_rejects_a_document_missing_a_field() {
     bad_state["hosts"][0]["ports"][0]["state"] = "opened".into();
     assert!(!errors(&v, &bad_state).is_empty());
 
+    let mut no_mac = doc.clone();
+    no_mac["hosts"][0]
+        .as_object_mut()
+        .expect("host object")
+        .remove("mac");
+    assert!(!errors(&v, &no_mac).is_empty());
+
     let mut extra = doc;
     extra["surprise"] = true.into();
     assert!(!errors(&v, &extra).is_empty());
+}
+
+#[test]
+fn schema_mac_is_null_or_six_lower_case_hex_pairs() {
+    let v = validator();
+    let (_, doc) = documents()
+        .into_iter()
+        .find(|(name, _)| *name == "on_link")
+        .expect("on_link document");
+    assert_eq!(doc["hosts"][0]["mac"], "02:42:c6:12:00:02");
+    assert_eq!(errors(&v, &doc), Vec::<String>::new());
+    let with_mac = |mac: Value| {
+        let mut d = doc.clone();
+        d["hosts"][0]["mac"] = mac;
+        errors(&v, &d)
+    };
+    assert!(with_mac(Value::Null).is_empty());
+    for bad in [
+        "02:42:C6:12:00:02",
+        "02-42-c6-12-00-02",
+        "02:42:c6:12:00",
+        "02:42:c6:12:00:02:ff",
+        "2:42:c6:12:0:2",
+        "",
+    ] {
+        assert!(!with_mac(bad.into()).is_empty(), "schema accepted {bad:?}");
+    }
+    assert!(!with_mac(42.into()).is_empty());
 }
 
 #[test]

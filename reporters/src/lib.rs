@@ -10,6 +10,7 @@
 
 mod fold;
 mod json;
+mod mac;
 mod sink;
 mod table;
 mod timefmt;

@@ -1,6 +1,7 @@
 //! `table`: nmap-like normal output for people (nmap's `-oN`).
 
 use crate::fold::{self, Folded};
+use crate::mac;
 use crate::sink::Sink;
 use crate::timefmt;
 use comfy_table::{presets::NOTHING, Table};
@@ -25,6 +26,9 @@ inventory::submit! {
 pub struct TableReporter {
     opts: ReportOptions,
     sink: Sink,
+    /// The scan runs no port scan technique (nmap's `-sn`): hosts are not separated by blank
+    /// lines, as in nmap.
+    discovery_only: bool,
 }
 
 impl TableReporter {
@@ -33,6 +37,7 @@ impl TableReporter {
         TableReporter {
             opts,
             sink: Sink::new(out),
+            discovery_only: false,
         }
     }
 
@@ -124,8 +129,15 @@ fn port_table(ports: &[&PortResult], with_reason: bool) -> Vec<String> {
     table.lines().map(|l| l.trim_end().to_string()).collect()
 }
 
-/// The lines of one host's report, its trailing blank line included.
-fn host_lines(host: &HostResult, opts: ReportOptions) -> Vec<String> {
+/// `MAC Address: 02:42:C6:12:00:02 (Unknown)`: nmap names the vendor in the brackets, and says
+/// `Unknown` when its table has none; scanfw has no vendor table.
+fn mac_line(mac: [u8; 6]) -> String {
+    format!("MAC Address: {} (Unknown)", mac::upper(mac))
+}
+
+/// The lines of one host's report. A port scan's host block ends with a blank line; in a
+/// discovery-only scan the blocks follow one another directly, as nmap's `-sn` output does.
+fn host_lines(host: &HostResult, opts: ReportOptions, discovery_only: bool) -> Vec<String> {
     let name = label(host);
     let mut lines = vec![format!("{SCANNER_NAME} scan report for {name}")];
     lines.push(up_line(host, opts.reason));
@@ -151,7 +163,13 @@ fn host_lines(host: &HostResult, opts: ReportOptions) -> Vec<String> {
             lines.extend(port_table(&layout.shown, opts.reason));
         }
     }
-    lines.push(String::new());
+    // After the ports, as nmap; like nmap, not for a host skipped for its timeout.
+    if let (Some(mac), false) = (host.mac, host.timed_out) {
+        lines.push(mac_line(mac));
+    }
+    if !discovery_only {
+        lines.push(String::new());
+    }
     lines
 }
 
@@ -165,6 +183,7 @@ fn write_lines(out: &mut impl Write, lines: &[String]) -> Result<(), ReportError
 impl Reporter for TableReporter {
     fn begin(&mut self, scan: &ScanStart) -> Result<(), ReportError> {
         self.sink.start()?;
+        self.discovery_only = scan.scans.is_empty();
         let line = format!(
             "Starting {SCANNER_NAME} {VERSION} at {}",
             timefmt::minute_utc(scan.start)
@@ -179,7 +198,10 @@ impl Reporter for TableReporter {
         if !host.status.up {
             return Ok(());
         }
-        write_lines(self.sink.out(), &host_lines(host, self.opts))?;
+        write_lines(
+            self.sink.out(),
+            &host_lines(host, self.opts, self.discovery_only),
+        )?;
         self.sink.flush()
     }
 

@@ -6,6 +6,7 @@
 //! `finish` writes `<runstats>` and closes `<nmaprun>`, also after an interruption.
 
 use crate::fold::{self, Folded};
+use crate::mac;
 use crate::sink::Sink;
 use crate::timefmt;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesPI, BytesStart, BytesText, Event};
@@ -235,6 +236,14 @@ fn write_host<W: Write>(x: &mut Xml<W>, h: &HostResult, open_only: bool) -> std:
     };
     x.empty("address", &[a("addr", h.addr), a("addrtype", addrtype)])?;
     x.nl()?;
+    // nmap adds `vendor=` from its OUI table; scanfw has none, and the DTD makes it optional.
+    if let Some(hw) = h.mac {
+        x.empty(
+            "address",
+            &[a("addr", mac::upper(hw)), a("addrtype", "mac")],
+        )?;
+        x.nl()?;
+    }
     x.start("hostnames", &[])?;
     x.nl()?;
     for n in &h.hostnames {

@@ -2,7 +2,9 @@
 //! nmap's `ndiff`. Without the tools the tests fail under `CI=true` and are skipped (loudly)
 //! otherwise.
 
-use crate::fixtures::{host, named, port, render, start, summary, thousand_ports};
+use crate::fixtures::{
+    discovery_start, host, named, on_link, port, render, start, summary, thousand_ports,
+};
 use crate::xml::tests::xml_doc;
 use crate::xml::XmlReporter;
 use scanfw_core::{HostResult, PortResult, PortSet, PortState, Protocol, Reason, ReportOptions};
@@ -113,6 +115,98 @@ fn assorted_hosts() -> Vec<HostResult> {
     vec![v6, slow, cut, down]
 }
 
+/// Hosts found on the local link, each with a MAC address: a port-scanned IPv4 host, an IPv6
+/// host found by Neighbor Discovery and a timed-out one.
+fn on_link_hosts() -> Vec<HostResult> {
+    let mut v6 = on_link(
+        "fe80::42:c6ff:fe12:2",
+        vec![port(22, PortState::Open, Reason::SynAck)],
+    );
+    v6.status.reason = Reason::NdResponse;
+    let mut slow = on_link("192.0.2.3", thousand_ports());
+    slow.timed_out = true;
+    vec![
+        named(on_link("192.0.2.1", thousand_ports()), "gw.example"),
+        v6,
+        slow,
+    ]
+}
+
+/// A discovery-only (`-sn`) scan: no `<scaninfo>`, hosts without ports, one with a MAC.
+fn discovery_scan() -> String {
+    let mut local = named(host("127.0.0.1", Vec::new()), "localhost");
+    local.status.reason = Reason::LocalhostResponse;
+    render(
+        XmlReporter::boxed,
+        ReportOptions::default(),
+        &discovery_start(),
+        &[on_link("192.0.2.1", Vec::new()), local],
+        &summary(2, 254, None),
+    )
+}
+
+fn ndiff(a: &Path, b: &Path) -> Output {
+    Command::new("ndiff")
+        .arg(a)
+        .arg(b)
+        .output()
+        .expect("run ndiff")
+}
+
+#[test]
+fn xml_with_mac_addresses_validates_and_ndiff_reads_it() {
+    if !tools_present("xml_with_mac_addresses_validates_and_ndiff_reads_it") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let before = xml_doc(ReportOptions::default(), &on_link_hosts(), None);
+    let sn = discovery_scan();
+    for (name, text) in [("mac.xml", &before), ("discovery.xml", &sn)] {
+        let out = xmllint(&write(dir.path(), name, text));
+        assert!(
+            out.status.success(),
+            "{name} does not validate against {DTD}:\n{}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // The same scan where the first host answers from another hardware address.
+    let mut hosts = on_link_hosts();
+    hosts[0].mac = Some([0x02, 0x42, 0xc6, 0x12, 0x00, 0x03]);
+    let after = xml_doc(ReportOptions::default(), &hosts, None);
+    let a = write(dir.path(), "a.xml", &before);
+    let b = write(dir.path(), "b.xml", &after);
+    let out = ndiff(&a, &b);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "ndiff should see a difference:\n{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("02:42:C6:12:00:02"),
+        "ndiff output:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("02:42:C6:12:00:03"),
+        "ndiff output:\n{stdout}"
+    );
+
+    // Identical scans, the discovery-only one included, compare equal.
+    let s = write(dir.path(), "sn.xml", &sn);
+    for file in [&a, &s] {
+        let same = ndiff(file, file);
+        assert_eq!(
+            same.status.code(),
+            Some(0),
+            "{}\n{}",
+            String::from_utf8_lossy(&same.stderr),
+            String::from_utf8_lossy(&same.stdout)
+        );
+    }
+}
+
 #[test]
 fn xml_validates_against_nmap_dtd() {
     if !tools_present("xml_validates_against_nmap_dtd") {
@@ -168,10 +262,13 @@ fn xmllint_rejects_a_broken_document() {
     let not_nmap = good.replace("scanner=\"nmap\"", "scanner=\"scanfw\"");
     let truncated = good.replace("</nmaprun>", "");
     let no_runstats = good.replace("<runstats>", "<runstat>");
+    let with_mac = xml_doc(ReportOptions::default(), &on_link_hosts(), None);
+    let bad_addrtype = with_mac.replace("addrtype=\"mac\"", "addrtype=\"ether\"");
     for (name, text) in [
         ("scanner.xml", not_nmap),
         ("truncated.xml", truncated),
         ("runstats.xml", no_runstats),
+        ("addrtype.xml", bad_addrtype),
     ] {
         let file = write(dir.path(), name, &text);
         assert!(
@@ -181,6 +278,9 @@ fn xmllint_rejects_a_broken_document() {
     }
     // The unbroken original passes, so the failures above come from the breakage.
     assert!(xmllint(&write(dir.path(), "good.xml", &good))
+        .status
+        .success());
+    assert!(xmllint(&write(dir.path(), "mac.xml", &with_mac))
         .status
         .success());
 }

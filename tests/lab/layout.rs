@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+pub use super::block::Block;
+
 /// How one TCP port of the target namespace is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PortKind {
@@ -265,6 +267,13 @@ pub struct Layout {
     /// fd00:5ca0:X::3.. (so `7` gives 198.18.X.2-9). The listeners (bound to the wildcard
     /// addresses) and the firewall rules serve every address alike.
     pub extra_target_hosts: u8,
+    /// A sparse network owned by the target (`198.19.0.0/P`, `fd00:5ca1::/(96+P)`), see
+    /// [`Block`] and docs/lab.md, "The block lab". `None` (default): no block.
+    pub block: Option<Block>,
+    /// Run the lab's DNS server (dnsmasq in the target on 198.18.X.53 and
+    /// fd00:5ca0:X::53, names and PTR records only for the lab's own addresses) and point
+    /// the scanner namespace's resolver at it (`/etc/netns/<scanner>/resolv.conf`).
+    pub dns: bool,
 }
 
 impl Layout {
@@ -352,6 +361,32 @@ impl Layout {
         );
         self.extra_scanner_addrs = n;
         self
+    }
+
+    /// Builder: make the target own the sparse network `block` (see [`Block`]).
+    pub fn with_block(mut self, block: Block) -> Layout {
+        block.validate();
+        self.block = Some(block);
+        self
+    }
+
+    /// Builder: run the lab's DNS server (see [`Layout::dns`]); needs `dnsmasq`
+    /// (Debian package dnsmasq-base).
+    pub fn with_dns(mut self) -> Layout {
+        self.dns = true;
+        self
+    }
+
+    /// Every TCP port with a listener in the target: the layout's open ports and, with a
+    /// block, the block's ports (22, 80, 443), ascending.
+    pub fn listener_ports(&self) -> Vec<u16> {
+        let mut v = self.open_ports();
+        if self.block.is_some() {
+            v.extend(super::block::PORTS);
+        }
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     pub fn udp_kind(&self, port: u16) -> UdpKind {

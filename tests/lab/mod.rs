@@ -6,15 +6,20 @@
 //! packets from the scanner namespace can only reach the target. The target runs TCP
 //! listeners, UDP services (DNS, echo, silent listeners) and an nftables ruleset according
 //! to a [`Layout`] (which may also add random loss, extra target and scanner addresses,
-//! and keep ICMP rate limiting on). Dropping the lab (also
-//! while unwinding from a panic) stops the listeners and deletes both namespaces.
+//! keep ICMP rate limiting on, make the target own a whole sparse network, a [`Block`],
+//! and run a DNS server, `Layout::with_dns`). Dropping the lab (also while unwinding from
+//! a panic) stops the listeners and the DNS server, removes the scanner's
+//! `/etc/netns/<scanner>/resolv.conf` and deletes both namespaces.
 //!
-//! Needs root, iproute2 (`ip`), nftables (`nft`) and `sysctl`. Use [`require`] to get the
+//! Needs root, iproute2 (`ip`), nftables (`nft`) and `sysctl` (and `dnsmasq` for
+//! `Layout::with_dns`). Use [`require`] to get the
 //! project's skip policy: panic under `CI=true`, otherwise print
 //! `SKIP (lab unavailable): ...` and let the test return early.
 #![allow(dead_code)]
 
+pub mod block;
 pub mod check;
+pub mod dns;
 pub mod firewall;
 pub mod layout;
 pub mod report;
@@ -28,6 +33,8 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)]
+pub use block::{Block, BlockHost};
 #[allow(unused_imports)]
 pub use layout::{Family, Layout, PortKind, UdpKind};
 
@@ -124,9 +131,21 @@ fn remove_stale_namespaces() {
             continue;
         };
         if pid != std::process::id() && !pid_alive(pid) {
+            // Processes our dead predecessor started inside its namespaces (the lab's
+            // dnsmasq) would keep them alive: end them, by pid.
+            if let Ok(pids) = ip(&["netns", "pids", &name]) {
+                for p in pids
+                    .split_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok())
+                {
+                    // SAFETY: kill(2) on a pid that lives in our own stale namespace.
+                    unsafe { libc::kill(p, libc::SIGKILL) };
+                }
+            }
             let _ = ip(&["netns", "del", &name]);
         }
     }
+    dns::remove_stale_resolv_confs(NS_PREFIX, &pid_alive);
 }
 
 /// Deletes the namespaces it holds when dropped.
@@ -173,6 +192,8 @@ pub struct Lab {
     // Field order matters: services must stop before the namespaces are deleted.
     services: services::Services,
     udp_services: udp_services::UdpServices,
+    dns: Option<dns::DnsServer>,
+    resolv: Option<dns::NetnsResolvConf>,
     guard: NsGuard,
 }
 
@@ -188,6 +209,12 @@ impl Lab {
             if which(tool).is_none() {
                 return Err(format!("`{tool}` not found in PATH"));
             }
+        }
+        if layout.dns
+            && which("dnsmasq").is_none()
+            && !std::path::Path::new("/usr/sbin/dnsmasq").is_file()
+        {
+            return Err("`dnsmasq` not found (Debian package dnsmasq-base)".into());
         }
         remove_stale_namespaces();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -285,6 +312,13 @@ impl Lab {
             ip(&["-n", &s, "addr", "add", &a4, "dev", IFACE])?;
             ip(&["-n", &s, "addr", "add", &a6, "dev", IFACE, "nodad"])?;
         }
+        if layout.dns {
+            let h = dns::DNS_HOST;
+            let a4 = format!("198.18.{subnet}.{h}/24");
+            let a6 = format!("fd00:5ca0:{subnet:x}::{:x}/64", dns::DNS_HOST6);
+            ip(&["-n", &t, "addr", "add", &a4, "dev", IFACE])?;
+            ip(&["-n", &t, "addr", "add", &a6, "dev", IFACE, "nodad"])?;
+        }
         ip(&["-n", &s, "link", "set", IFACE, "up"])?;
         ip(&["-n", &t, "link", "set", IFACE, "up"])?;
 
@@ -295,6 +329,23 @@ impl Lab {
         )
         .map_err(|e| format!("installing nftables ruleset: {e}"))?;
 
+        wait_link_up(&s)?;
+        wait_link_up(&t)?;
+        if let Some(b) = &layout.block {
+            // The target owns the whole block (AnyIP: a local route on lo); the scanner
+            // reaches it through the target's veth address. Never a default route.
+            let (n4, n6) = (b.cidr(Family::V4), b.cidr(Family::V6));
+            ip(&["-n", &t, "route", "add", "local", &n4, "dev", "lo"])?;
+            let gw4 = format!("198.18.{subnet}.2");
+            ip(&["-n", &s, "route", "add", &n4, "via", &gw4, "dev", IFACE])?;
+            if b.v6 {
+                ip(&["-n", &t, "-6", "route", "add", "local", &n6, "dev", "lo"])?;
+                let gw6 = format!("fd00:5ca0:{subnet:x}::2");
+                ip(&[
+                    "-n", &s, "-6", "route", "add", &n6, "via", &gw6, "dev", IFACE,
+                ])?;
+            }
+        }
         for ns in [&s, &t] {
             for fam in ["-4", "-6"] {
                 let r = ip(&["-n", ns, fam, "route", "show", "default"])?;
@@ -303,8 +354,6 @@ impl Lab {
                 }
             }
         }
-        wait_link_up(&s)?;
-        wait_link_up(&t)?;
 
         let cpu_split = split_cpus();
         if let Some((net_cpu, _)) = &cpu_split {
@@ -318,7 +367,7 @@ impl Lab {
             eprintln!("lab: WARNING: only one usable CPU; no RPS/affinity split (IPv6 ICMP errors may race, docs/lab.md)");
         }
 
-        let services = services::Services::start(&t, layout.open_ports())?;
+        let services = services::Services::start(&t, layout.listener_ports())?;
         let target_addrs: Vec<std::net::IpAddr> = (0..=u16::from(layout.extra_target_hosts))
             .flat_map(|i| {
                 let h = 2 + i;
@@ -339,6 +388,27 @@ impl Lab {
             .collect();
         let udp_services =
             udp_services::UdpServices::start(&t, layout.udp_ports.clone(), target_addrs)?;
+        let (dns, resolv) = if layout.dns {
+            let listen = [
+                std::net::IpAddr::V4(Ipv4Addr::new(198, 18, subnet, dns::DNS_HOST)),
+                std::net::IpAddr::V6(Ipv6Addr::new(
+                    0xfd00,
+                    0x5ca0,
+                    u16::from(subnet),
+                    0,
+                    0,
+                    0,
+                    0,
+                    dns::DNS_HOST6,
+                )),
+            ];
+            let server = dns::DnsServer::start(&t, &listen, dns_records(&layout, subnet))
+                .map_err(|e| format!("lab DNS server: {e}"))?;
+            let resolv = dns::NetnsResolvConf::write(&s, &listen)?;
+            (Some(server), Some(resolv))
+        } else {
+            (None, None)
+        };
         Ok(Lab {
             layout,
             scanner_ns: s,
@@ -348,6 +418,8 @@ impl Lab {
             cpu_split,
             services,
             udp_services,
+            dns,
+            resolv,
             guard,
         })
     }
@@ -396,6 +468,48 @@ impl Lab {
                 }
             })
             .collect()
+    }
+
+    /// The block of the layout ([`Layout::with_block`]); panics without one.
+    pub fn block(&self) -> &Block {
+        self.layout
+            .block
+            .as_ref()
+            .expect("the lab's layout has no block (Layout::with_block)")
+    }
+
+    /// The block as a scan target: `198.19.0.0/P` or `fd00:5ca1::/(96+P)`.
+    pub fn block_target(&self, family: Family) -> String {
+        self.block().cidr(family)
+    }
+
+    /// Address of the lab's DNS server (198.18.X.53 / fd00:5ca0:X::53), `None` without
+    /// [`Layout::with_dns`].
+    pub fn dns_server(&self, family: Family) -> Option<String> {
+        self.dns.as_ref()?;
+        Some(match family {
+            Family::V4 => format!("198.18.{}.{}", self.subnet, dns::DNS_HOST),
+            Family::V6 => format!("fd00:5ca0:{:x}::{:x}", self.subnet, dns::DNS_HOST6),
+        })
+    }
+
+    /// The `(name, address)` records the lab's DNS server serves (A/AAAA and PTR each);
+    /// empty without [`Layout::with_dns`].
+    pub fn dns_records(&self) -> &[(String, std::net::IpAddr)] {
+        self.dns
+            .as_ref()
+            .map(|d| d.records.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The name the lab's DNS server gives `addr` (its PTR record), `None` if it has none
+    /// or the lab has no DNS server. See docs/lab.md, "The lab's DNS server".
+    pub fn name_of(&self, addr: &str) -> Option<String> {
+        let a: std::net::IpAddr = addr.parse().ok()?;
+        self.dns_records()
+            .iter()
+            .find(|(_, r)| *r == a)
+            .map(|(n, _)| n.clone())
     }
 
     /// Target address as a string for `family`.
@@ -490,6 +604,53 @@ impl Lab {
             None,
         )
     }
+}
+
+/// The names of the lab's DNS server: `scanner.sfwlab.test` (.1 / ::1),
+/// `target.sfwlab.test` (.2 / ::2), `host<h>.sfwlab.test` for the extra target hosts
+/// (198.18.X.h), `dns.sfwlab.test` (.53) and, with a block, `b<index>.block.sfwlab.test`
+/// for the named live hosts ([`Block::name`]), each for both families.
+fn dns_records(layout: &Layout, subnet: u8) -> Vec<(String, std::net::IpAddr)> {
+    use std::net::IpAddr;
+    let d = block::DOMAIN;
+    let pair = |h4: u8, h6: u16| {
+        [
+            IpAddr::V4(Ipv4Addr::new(198, 18, subnet, h4)),
+            IpAddr::V6(Ipv6Addr::new(
+                0xfd00,
+                0x5ca0,
+                u16::from(subnet),
+                0,
+                0,
+                0,
+                0,
+                h6,
+            )),
+        ]
+    };
+    let mut v = Vec::new();
+    let mut add = |name: String, h4: u8, h6: u16| {
+        for a in pair(h4, h6) {
+            v.push((name.clone(), a));
+        }
+    };
+    add(format!("scanner.{d}"), 1, 1);
+    add(format!("target.{d}"), 2, 2);
+    for i in 0..layout.extra_target_hosts {
+        add(format!("host{}.{d}", 3 + i), 3 + i, u16::from(3 + i));
+    }
+    add(format!("dns.{d}"), dns::DNS_HOST, dns::DNS_HOST6);
+    if let Some(b) = &layout.block {
+        for h in b.live_hosts() {
+            if let Some(name) = b.name(h.index) {
+                v.push((name.clone(), b.addr(h.index, Family::V4)));
+                if b.v6 {
+                    v.push((name, b.addr(h.index, Family::V6)));
+                }
+            }
+        }
+    }
+    v
 }
 
 fn sysctl(ns: &str, settings: &[&str]) -> Result<(), String> {
@@ -671,6 +832,22 @@ pub fn require(layout: Layout) -> Option<Lab> {
                 "lab: {} / {} (198.18.{}.0/24, fd00:5ca0:{:x}::/64) ready in {:?}; cpu split (net cpu, scanner cpus): {:?}",
                 lab.scanner_ns, lab.target_ns, lab.subnet, lab.subnet, lab.setup_time, lab.cpu_split
             );
+            if let Some(b) = &lab.layout.block {
+                eprintln!(
+                    "lab: block {}{}: {} live hosts of {}",
+                    b.cidr(Family::V4),
+                    if b.v6 {
+                        format!(" and {}", b.cidr(Family::V6))
+                    } else {
+                        String::new()
+                    },
+                    b.live_indices().len(),
+                    b.size()
+                );
+            }
+            if let Some(d) = lab.dns_server(Family::V4) {
+                eprintln!("lab: DNS server {d} ({} records)", lab.dns_records().len());
+            }
             Some(lab)
         }
         Err(e) => {

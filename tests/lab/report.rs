@@ -22,6 +22,12 @@ pub struct HostPorts {
     /// nmap `<extraports state="closed" count="N">` groups (port -> not listed). For XML
     /// only; scanfw's JSON lists every port.
     pub extraports: Vec<(String, u32, Vec<String>)>,
+    /// nmap XML `<status state="...">` of the host (`up`, `down`); empty when the
+    /// document has none (scanfw's JSON).
+    pub status: String,
+    /// nmap XML `<hostname name="..." type="...">` entries: (name, type), e.g.
+    /// `("b37.block.sfwlab.test", "PTR")`.
+    pub hostnames: Vec<(String, String)>,
 }
 
 impl HostPorts {
@@ -153,6 +159,9 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
     let mut hosts: Vec<HostPorts> = Vec::new();
     let mut cur_port: Option<PortLine> = None;
     let mut cur_extra: Option<(String, u32, Vec<String>)> = None;
+    // Inside `<hosthint>` (nmap announces hosts found up during discovery with a status
+    // and an address of their own): skipped, the `<host>` element follows.
+    let mut in_hint = false;
     fn attrs(e: &quick_xml::events::BytesStart<'_>) -> Result<BTreeMap<String, String>, String> {
         let mut m = BTreeMap::new();
         for a in e.attributes() {
@@ -172,6 +181,7 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
             Event::Empty(e) => (e, true),
             Event::End(e) => {
                 match e.name().as_ref() {
+                    "hosthint" => in_hint = false,
                     "port" => {
                         if let (Some(p), Some(h)) = (cur_port.take(), hosts.last_mut()) {
                             h.ports.push(p);
@@ -189,6 +199,13 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
             Event::Eof => break,
             _ => continue,
         };
+        if e.name().as_ref() == "hosthint" {
+            in_hint = !empty;
+            continue;
+        }
+        if in_hint {
+            continue;
+        }
         let a = attrs(e)?;
         match e.name().as_ref() {
             "host" => hosts.push(HostPorts::default()),
@@ -238,6 +255,19 @@ pub fn parse_nmap_xml(text: &str) -> Result<Vec<HostPorts>, String> {
                     }
                 } else {
                     cur_extra = Some(x);
+                }
+            }
+            "status" => {
+                if let Some(h) = hosts.last_mut() {
+                    h.status = a.get("state").cloned().unwrap_or_default();
+                }
+            }
+            "hostname" => {
+                if let Some(h) = hosts.last_mut() {
+                    h.hostnames.push((
+                        a.get("name").cloned().unwrap_or_default(),
+                        a.get("type").cloned().unwrap_or_default(),
+                    ));
                 }
             }
             "extrareasons" => {

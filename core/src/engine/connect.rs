@@ -11,18 +11,18 @@
 //! established, so the connection is reset on close and leaves no TIME_WAIT behind. Local
 //! resource errors (EMFILE, EADDRNOTAVAIL, ...) are back-pressure: the probe is requeued.
 
-use super::sched::{Next, Probe, Scheduler};
+use super::sched::{Next, Probe, ReplyInfo, Scheduler};
+use super::units::Method;
 use super::{limits, sockopt, EngineError, EngineEvent, EngineStats, ScanJob};
-use crate::technique::{ConnectOutcome, ConnectProbe, ProbeMethod};
+use crate::technique::{ConnectOutcome, ConnectProbe};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
 /// Default ceiling on connections in flight per template (the descriptor budget may lower it).
@@ -136,40 +136,46 @@ fn drive(
     events: &mpsc::UnboundedSender<EngineEvent>,
     stop: &watch::Receiver<bool>,
 ) -> Result<EngineStats, EngineError> {
-    let probes: Vec<Option<&dyn ConnectProbe>> = job
-        .units
-        .iter()
-        .map(|u| match u.technique.probe() {
-            ProbeMethod::Connect(p) => Some(p),
-            ProbeMethod::Raw(_) => None,
-        })
-        .collect();
-    let classify = |sched: &Scheduler<'_>, p: Probe, outcome: ConnectOutcome| {
-        sched
-            .unit_of(p)
-            .and_then(|u| probes[u])
-            .and_then(|c| c.classify(outcome))
-    };
     let mut sched = Scheduler::new(
         job,
         events,
         limits::raise_fd_limit(),
         default_parallelism(job.timing.template),
+        Instant::now(),
+        SystemTime::now(),
     );
+    let probes: Vec<Option<&dyn ConnectProbe>> = (0..sched.unit_count())
+        .map(|u| match sched.method(u) {
+            Some((Method::Connect(c), _)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let classify = |sched: &Scheduler<'_>, p: Probe, outcome: ConnectOutcome| {
+        sched
+            .unit_of(p)
+            .and_then(|u| probes.get(u).copied().flatten())
+            .and_then(|c| c.classify(outcome))
+    };
+    let settle = |sched: &mut Scheduler<'_>, p: Probe, outcome: ConnectOutcome, at: Instant| {
+        match classify(sched, p, outcome) {
+            Some(v) => sched.reply(p.host, p.slot, p.try_no, v, at, ReplyInfo::default()),
+            // An outcome that says nothing about the port counts as silence.
+            None => sched.timeout(p, at),
+        }
+    };
     let mut poll = Poll::new().map_err(|e| EngineError::Transport(e.to_string()))?;
     let mut ready = Events::with_capacity(1024);
     // Slab of attempts in flight; the token is the index.
     let mut slab: Vec<Option<Attempt>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
-    let mut timers: BinaryHeap<Reverse<(Instant, usize, Probe)>> = BinaryHeap::new();
-    let mut fresh: Vec<(Attempt, Instant)> = Vec::with_capacity(LAUNCH_BATCH);
+    let mut by_probe: HashMap<Probe, usize> = HashMap::new();
+    let mut fresh: Vec<Attempt> = Vec::with_capacity(LAUNCH_BATCH);
     loop {
         if *stop.borrow() {
             slab.clear();
-            sched.interrupt();
+            sched.interrupt(Instant::now());
             break;
         }
-        sched.expire_hosts();
         let mut wake = None;
         let mut launched = 0;
         while launched < LAUNCH_BATCH {
@@ -180,21 +186,15 @@ fn drive(
                     let Some(addr) = sched.destination(p) else {
                         continue;
                     };
-                    let timeout = sched.timeout_for(p.host);
                     match start(addr) {
-                        Started::Resource(n) => sched.resource_error(p, n),
+                        Started::Resource(n) => sched.resource_error(p, n, now),
                         Started::Done(outcome) => {
                             sched.sent(p, now);
-                            match classify(&sched, p, outcome) {
-                                Some(v) => {
-                                    sched.reply(p.host, p.slot, p.try_no, v, Instant::now(), false)
-                                }
-                                None => sched.timeout(p),
-                            }
+                            settle(&mut sched, p, outcome, Instant::now());
                         }
                         Started::Pending(stream) => {
                             sched.sent(p, now);
-                            fresh.push((Attempt { probe: p, stream }, now + timeout));
+                            fresh.push(Attempt { probe: p, stream });
                         }
                     }
                 }
@@ -207,24 +207,16 @@ fn drive(
         }
         // Most attempts on a near network are decided by the time the batch is out: settle those
         // with one poll() and register only the rest with the poller.
-        let fds: Vec<_> = fresh.iter().map(|(a, _)| a.stream.as_raw_fd()).collect();
+        let fds: Vec<_> = fresh.iter().map(|a| a.stream.as_raw_fd()).collect();
         let settled = sockopt::ready_now(&fds).unwrap_or_else(|_| vec![false; fds.len()]);
         let done_at = Instant::now();
-        for ((a, deadline), ready_now) in fresh.drain(..).zip(settled) {
+        let mut progressed = false;
+        for (a, ready_now) in fresh.drain(..).zip(settled) {
             let outcome = if ready_now { finish(&a.stream) } else { None };
             if let Some(outcome) = outcome {
                 drop(a.stream);
-                match classify(&sched, a.probe, outcome) {
-                    Some(v) => sched.reply(
-                        a.probe.host,
-                        a.probe.slot,
-                        a.probe.try_no,
-                        v,
-                        done_at,
-                        false,
-                    ),
-                    None => sched.timeout(a.probe),
-                }
+                settle(&mut sched, a.probe, outcome, done_at);
+                progressed = true;
                 continue;
             }
             let Attempt { probe, mut stream } = a;
@@ -237,23 +229,24 @@ fn drive(
                 .register(&mut stream, Token(idx), Interest::WRITABLE)
             {
                 free.push(idx);
-                sched.resource_error(probe, errno(&e));
+                sched.resource_error(probe, errno(&e), done_at);
                 continue;
             }
             slab[idx] = Some(Attempt { probe, stream });
-            timers.push(Reverse((deadline, idx, probe)));
+            by_probe.insert(probe, idx);
         }
         if sched.is_done() {
             break;
         }
+        // Never sleep on a timer while work is possible: a full batch, or attempts settled
+        // just now (their window room is free again), means go round at once.
         let now = Instant::now();
-        let next_timer = timers.peek().map(|Reverse((t, ..))| *t);
-        let until = [wake, next_timer]
+        let until = [wake, sched.next_deadline()]
             .into_iter()
             .flatten()
             .min()
             .unwrap_or(now + STOP_CHECK);
-        let wait = if launched == LAUNCH_BATCH {
+        let wait = if launched == LAUNCH_BATCH || progressed {
             Duration::ZERO
         } else {
             until.saturating_duration_since(now).min(STOP_CHECK)
@@ -275,32 +268,19 @@ fn drive(
             };
             if let Some(a) = slab.get_mut(idx).and_then(Option::take) {
                 free.push(idx);
+                by_probe.remove(&a.probe);
                 drop(a.stream); // closes the socket, which also leaves the poller
-                match classify(&sched, a.probe, outcome) {
-                    Some(v) => {
-                        sched.reply(a.probe.host, a.probe.slot, a.probe.try_no, v, now, false)
-                    }
-                    // An outcome that says nothing about the port counts as silence.
-                    None => sched.timeout(a.probe),
-                }
+                settle(&mut sched, a.probe, outcome, now);
             }
         }
-        while let Some(&Reverse((t, idx, p))) = timers.peek() {
-            if t > now {
-                break;
-            }
-            timers.pop();
-            let current = slab
-                .get(idx)
-                .and_then(Option::as_ref)
-                .is_some_and(|a| a.probe == p);
-            if current {
+        sched.expire(now, |p| {
+            // Timed out: close its socket (a late handshake would say nothing new).
+            if let Some(idx) = by_probe.remove(&p) {
                 slab[idx] = None;
                 free.push(idx);
-                sched.timeout(p);
             }
-        }
+        });
     }
-    sched.progress(true);
+    sched.progress(Instant::now(), true);
     Ok(sched.stats())
 }

@@ -7,16 +7,28 @@
 
 mod connect;
 mod limits;
+pub mod link;
 mod loss;
 mod order;
 mod ratelimit;
 mod raw;
 mod sched;
 mod sockopt;
+mod units;
 
 pub use limits::raise_fd_limit;
+
+/// This host's own addresses (every interface), for targets that answer at once
+/// (`localhost-response`).
+pub fn local_addresses() -> Vec<std::net::IpAddr> {
+    pnet_datalink::interfaces()
+        .iter()
+        .flat_map(|i| i.ips.iter().map(|n| n.ip()))
+        .collect()
+}
 pub use raw::raw_available;
 
+use crate::discovery::{DiscoveryMethod, DiscoveryTechnique};
 use crate::ports::PortSet;
 use crate::result::HostResult;
 use crate::target::TargetSet;
@@ -35,13 +47,39 @@ pub struct ScanUnit {
     pub ports: PortSet,
 }
 
+/// How hosts are found up before their ports are scanned.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// Discovery plugins: IP-level ones (ICMP echo, TCP SYN/ACK, UDP, connect) probe every
+    /// target; link-level ones (ARP, Neighbor Discovery) are used instead of them for targets on
+    /// a directly attached Ethernet network, as nmap does.
+    pub methods: Vec<Arc<dyn DiscoveryTechnique>>,
+    /// Every target counts as up (`-Pn`, reason `user-set`); link-level methods still run for
+    /// on-link targets to learn their hardware address.
+    pub assume_up: bool,
+    /// This host's own addresses: such targets are up at once (`localhost-response`).
+    pub local: Vec<std::net::IpAddr>,
+}
+
+impl Discovery {
+    /// No discovery at all: every host is up (`user-set`), as `-Pn` with no link methods.
+    pub fn none() -> Discovery {
+        Discovery {
+            assume_up: true,
+            ..Discovery::default()
+        }
+    }
+}
+
 /// Everything the engine needs for one scan; immutable while it runs.
 #[derive(Debug, Clone)]
 pub struct ScanJob {
     /// Hosts.
     pub targets: TargetSet,
-    /// Techniques with their ports.
+    /// Techniques with their ports; empty for a discovery-only scan (`-sn`).
     pub units: Vec<ScanUnit>,
+    /// Host discovery.
+    pub discovery: Discovery,
     /// Timing.
     pub timing: Timing,
     /// Seed of the keyed probe order (`--seed`); the same seed gives the same order.
@@ -57,7 +95,7 @@ pub struct ScanJob {
 /// What the engine tells the outside world while it runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
-    /// A host is final (or partial, when the scan was stopped).
+    /// A host is final (or partial, when the scan was stopped); down hosts too.
     HostDone(HostResult),
     /// Progress: ports decided so far and in all, when known.
     Progress {
@@ -75,6 +113,8 @@ pub enum EngineEvent {
 pub struct EngineStats {
     /// Hosts started.
     pub hosts: u64,
+    /// Hosts found up.
+    pub hosts_up: u64,
     /// Probes sent, retransmissions included.
     pub probes_sent: u64,
     /// Retransmissions.
@@ -109,17 +149,26 @@ pub async fn run(
     events: &mpsc::UnboundedSender<EngineEvent>,
     stop: watch::Receiver<bool>,
 ) -> Result<EngineStats, EngineError> {
-    if job.units.is_empty() {
+    if job.units.is_empty() && job.discovery.methods.is_empty() && job.discovery.assume_up {
         return Err(EngineError::NoTechnique);
     }
-    let raw = job
-        .units
-        .iter()
-        .filter(|u| matches!(u.technique.probe(), ProbeMethod::Raw(_)))
-        .count();
-    match raw {
-        0 => connect::run(job, events, stop).await,
-        n if n == job.units.len() => raw::run(job, events, stop).await,
+    let mut raw = 0;
+    let mut connect = 0;
+    for u in &job.units {
+        match u.technique.probe() {
+            ProbeMethod::Raw(_) => raw += 1,
+            ProbeMethod::Connect(_) => connect += 1,
+        }
+    }
+    for d in &job.discovery.methods {
+        match d.method() {
+            DiscoveryMethod::Raw(_) | DiscoveryMethod::Link(_) => raw += 1,
+            DiscoveryMethod::Connect(_) => connect += 1,
+        }
+    }
+    match (raw, connect) {
+        (0, _) => connect::run(job, events, stop).await,
+        (_, 0) => raw::run(job, events, stop).await,
         _ => Err(EngineError::MixedMethods),
     }
 }

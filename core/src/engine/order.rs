@@ -2,7 +2,7 @@
 //!
 //! Each host's slots are visited in a permutation derived from the scan seed and the host's
 //! address: a 4-round Feistel network over the smallest power of two covering the slot count,
-//! with cycle-walking to stay in range. Same seed, same order (reproducible scans); no table of
+//! skipping the values outside the range. Same seed, same order (reproducible scans); no table of
 //! the permutation is stored, so memory stays constant per host.
 
 use siphasher::sip::SipHasher13;
@@ -38,6 +38,11 @@ impl PortOrder {
             keys,
             index: 0,
         }
+    }
+
+    /// Whether every slot was handed out (a few indices may remain that map out of range).
+    pub fn is_done(&self) -> bool {
+        self.n == 0 || self.index >= 1u64 << (2 * self.half_bits)
     }
 
     fn permute(&self, x: u32) -> u32 {

@@ -38,7 +38,8 @@ pub enum IcmpError {
 }
 
 /// The original packet quoted inside an ICMP error: its IP addresses, protocol and at least its
-/// first eight transport bytes (ports, and for TCP the sequence number).
+/// first eight transport bytes (ports, and for TCP the sequence number; for ICMP the query
+/// header, see [`Quoted::icmp_query`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quoted<'a> {
     /// Source address of the quoted packet (ours, for a reply to one of our probes).
@@ -60,6 +61,54 @@ impl Quoted<'_> {
     pub fn dst_port(&self) -> Option<u16> {
         be16(self.transport, 2)
     }
+    /// The header of the quoted ICMP query message (one of our echo, timestamp or address mask
+    /// requests), when the quoted packet is ICMP of its own family: ICMPv4 inside IPv4, ICMPv6
+    /// inside IPv6. The quote guarantees these eight bytes; what follows them (the query's
+    /// data) is in [`transport`](Self::transport) as far as the sender quoted it.
+    pub fn icmp_query(&self) -> Option<IcmpQuery> {
+        let own = match self.dst {
+            IpAddr::V4(_) => IPPROTO_ICMP,
+            IpAddr::V6(_) => IPPROTO_ICMPV6,
+        };
+        if self.protocol != own {
+            return None;
+        }
+        parse_icmp_query(self.transport)
+    }
+}
+
+/// Length of the header every ICMP query message starts with: type, code, checksum,
+/// identifier, sequence number.
+pub const ICMP_QUERY_HEADER_LEN: usize = 8;
+
+/// The header of an ICMP query message (RFC 792 echo, timestamp and address mask; RFC 4443
+/// echo): type, code, identifier and sequence number. The checksum is not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpQuery {
+    /// ICMP type (8 echo request, 0 echo reply, 13/14 timestamp, 17/18 address mask; ICMPv6
+    /// 128/129 echo).
+    pub icmp_type: u8,
+    /// ICMP code (0 for every query).
+    pub code: u8,
+    /// Identifier.
+    pub id: u16,
+    /// Sequence number.
+    pub seq: u16,
+}
+
+/// Reads the header of an ICMP query message: `None` when `msg` is shorter than
+/// [`ICMP_QUERY_HEADER_LEN`]. Any type is read (the caller checks it); the checksum is not
+/// verified, for the reason given at [`parse_icmp_error`].
+pub fn parse_icmp_query(msg: &[u8]) -> Option<IcmpQuery> {
+    if msg.len() < ICMP_QUERY_HEADER_LEN {
+        return None;
+    }
+    Some(IcmpQuery {
+        icmp_type: *msg.first()?,
+        code: *msg.get(1)?,
+        id: be16(msg, 4)?,
+        seq: be16(msg, 6)?,
+    })
 }
 
 /// Reads an ICMP error and the packet it quotes.

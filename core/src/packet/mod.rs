@@ -8,16 +8,19 @@
 //!   pseudo-header;
 //! * [`build_tcp`] and [`parse_tcp`]: a TCP header with options, and the fields of a received one;
 //! * [`parse_icmp_error`] and [`icmp_verdict`]: ICMPv4 and ICMPv6 errors, the original probe they
-//!   quote, and what they mean for a port (`shared/reference/port-states.md`).
+//!   quote, and what they mean for a port (`shared/reference/port-states.md`);
+//! * [`icmp_checksum`] and [`parse_icmp_query`]: ICMP query messages (echo, timestamp, address
+//!   mask), sent by host discovery, and their headers received or quoted in an error
+//!   ([`Quoted::icmp_query`]).
 
 mod checksum;
 mod icmp;
 mod tcp;
 
-pub use checksum::{tcp_checksum, udp_checksum};
+pub use checksum::{icmp_checksum, tcp_checksum, udp_checksum};
 pub use icmp::{
-    icmp_verdict, parse_icmp_error, reply_icmp_verdict, IcmpError, Quoted, IPPROTO_ICMP,
-    IPPROTO_ICMPV6,
+    icmp_verdict, parse_icmp_error, parse_icmp_query, reply_icmp_verdict, IcmpError, IcmpQuery,
+    Quoted, ICMP_QUERY_HEADER_LEN, IPPROTO_ICMP, IPPROTO_ICMPV6,
 };
 pub use tcp::{build_tcp, parse_tcp, tcp_flags, TcpFields, IPPROTO_TCP, TCP_HEADER_LEN};
 

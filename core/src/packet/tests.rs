@@ -327,3 +327,66 @@ fn udp_checksum_zero_is_sent_as_ffff() {
     d[8..10].copy_from_slice(&partial.to_be_bytes());
     assert_eq!(udp_checksum(a, b, &d), 0xffff);
 }
+
+#[test]
+fn icmp_checksum_agrees_with_etherparse() {
+    use etherparse::{IcmpEchoHeader, Icmpv4Header, Icmpv4Type, Icmpv6Header, Icmpv6Type};
+    let echo = IcmpEchoHeader {
+        id: 0x8123,
+        seq: 0x0304,
+    };
+    let data = [0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5];
+    // ICMPv4: over the message alone; an odd length is padded with a zero byte.
+    let mut msg = vec![8, 0, 0xff, 0xff, 0x81, 0x23, 0x03, 0x04];
+    msg.extend_from_slice(&data);
+    let want = Icmpv4Header::with_checksum(Icmpv4Type::EchoRequest(echo), &data).checksum;
+    assert_eq!(icmp_checksum(A4.into(), B4.into(), &msg), want);
+    assert_eq!(
+        icmp_checksum(B4.into(), A4.into(), &msg),
+        want,
+        "no addresses"
+    );
+    // ICMPv6: over the pseudo-header too.
+    msg[0] = 128;
+    let want = Icmpv6Header::with_checksum(Icmpv6Type::EchoRequest(echo), A6, B6, &data)
+        .expect("sum")
+        .checksum;
+    assert_eq!(icmp_checksum(A6.into(), B6.into(), &msg), want);
+    assert_ne!(icmp_checksum(B6.into(), A6.into(), &msg[..16]), want);
+}
+
+#[test]
+fn icmp_query_headers_received_and_quoted() {
+    let msg = [0u8, 0, 0x12, 0x34, 0x81, 0x23, 0x03, 0x04, 9];
+    let want = IcmpQuery {
+        icmp_type: 0,
+        code: 0,
+        id: 0x8123,
+        seq: 0x0304,
+    };
+    assert_eq!(parse_icmp_query(&msg), Some(want));
+    for n in 0..ICMP_QUERY_HEADER_LEN {
+        assert_eq!(parse_icmp_query(&msg[..n]), None, "{n}");
+    }
+    // An echo request quoted by an ICMPv4 error: read only when the quote is ICMP in IPv4.
+    let request = [8u8, 0, 0, 0, 0x81, 0x23, 0x03, 0x04];
+    let mut m = icmp4(3, 1, &[], &request);
+    let (_, q) = parse_icmp_error(&icmp_reply(1, &m)).expect("parse");
+    assert_eq!(q.icmp_query(), None, "quoted protocol still says TCP");
+    m[8 + 9] = IPPROTO_ICMP;
+    let (_, q) = parse_icmp_error(&icmp_reply(1, &m)).expect("parse");
+    assert_eq!(
+        q.icmp_query().map(|h| (h.icmp_type, h.id, h.seq)),
+        Some((8, 0x8123, 0x0304))
+    );
+    m[8 + 9] = IPPROTO_ICMPV6;
+    let (_, q) = parse_icmp_error(&icmp_reply(1, &m)).expect("parse");
+    assert_eq!(q.icmp_query(), None, "ICMPv6 inside IPv4");
+    // ICMPv6 inside IPv6, and ICMPv4's number inside IPv6.
+    let m6 = icmp6(1, 3, IpNumber::IPV6_ICMP, &request);
+    let (_, q) = parse_icmp_error(&icmp_reply(58, &m6)).expect("v6");
+    assert_eq!(q.icmp_query().map(|h| h.id), Some(0x8123));
+    let m6 = icmp6(1, 3, IpNumber::ICMP, &request);
+    let (_, q) = parse_icmp_error(&icmp_reply(58, &m6)).expect("v6");
+    assert_eq!(q.icmp_query(), None);
+}

@@ -1,5 +1,7 @@
 use super::JsonReporter;
-use crate::fixtures::{host, named, port, render, start, summary, thousand_ports, Capture};
+use crate::fixtures::{
+    discovery_start, host, named, on_link, port, render, start, summary, thousand_ports, Capture,
+};
 use scanfw_core::{PortState, Reason, ReportOptions, Reporter, VERSION};
 use serde_json::{json, Value};
 
@@ -39,6 +41,7 @@ fn json_document_lists_every_port_with_nmap_values() {
     let h = &doc["hosts"][0];
     assert_eq!(h["address"], "127.0.0.1");
     assert_eq!(h["addrtype"], "ipv4");
+    assert_eq!(h["mac"], Value::Null, "no MAC address off the local link");
     assert_eq!(
         h["hostnames"],
         json!([{"name": "localhost", "type": "user"}])
@@ -172,4 +175,51 @@ fn json_streams_one_host_per_line() {
     r.finish(&summary(2, 0, None)).expect("finish");
     let doc = parse(&cap.text());
     assert_eq!(doc["hosts"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn json_mac_is_lower_case_and_follows_addrtype() {
+    let mut v6 = on_link(
+        "fe80::42:c6ff:fe12:2",
+        vec![port(22, PortState::Open, Reason::SynAck)],
+    );
+    v6.status.reason = Reason::NdResponse;
+    let text = json_doc(
+        ReportOptions::default(),
+        &[
+            on_link("192.0.2.1", Vec::new()),
+            v6,
+            host("192.0.2.3", Vec::new()),
+        ],
+        None,
+    );
+    let doc = parse(&text);
+    assert_eq!(doc["hosts"][0]["mac"], "02:42:c6:12:00:02");
+    assert_eq!(doc["hosts"][0]["status"]["reason"], "arp-response");
+    assert_eq!(doc["hosts"][1]["mac"], "02:42:c6:12:00:02");
+    assert_eq!(doc["hosts"][1]["status"]["reason"], "nd-response");
+    assert_eq!(doc["hosts"][2]["mac"], Value::Null);
+    assert!(
+        text.contains("{\"address\":\"192.0.2.1\",\"addrtype\":\"ipv4\",\"mac\":\"02:42:c6:12:00:02\",\"hostnames\":"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_discovery_only_scan_has_no_scans_and_no_ports() {
+    let text = render(
+        JsonReporter::boxed,
+        ReportOptions::default(),
+        &discovery_start(),
+        &[on_link("192.0.2.1", Vec::new())],
+        &summary(1, 255, None),
+    );
+    let doc = parse(&text);
+    assert_eq!(doc["scans"], json!([]));
+    assert_eq!(doc["hosts"][0]["ports"], json!([]));
+    assert_eq!(doc["hosts"][0]["mac"], "02:42:c6:12:00:02");
+    assert_eq!(
+        doc["stats"]["hosts"],
+        json!({"up": 1, "down": 255, "total": 256})
+    );
 }

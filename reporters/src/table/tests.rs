@@ -1,5 +1,7 @@
 use super::TableReporter;
-use crate::fixtures::{host, named, port, render, start, summary, thousand_ports};
+use crate::fixtures::{
+    discovery_start, host, named, on_link, port, render, start, summary, thousand_ports,
+};
 use scanfw_core::{PortState, Reason, ReportOptions, Reporter, VERSION};
 
 fn table(opts: ReportOptions, hosts: &[scanfw_core::HostResult]) -> String {
@@ -218,4 +220,141 @@ fn table_rejects_events_out_of_order() {
     assert!(r.begin(&start("1")).is_err());
     assert!(r.finish(&summary(0, 0, None)).is_ok());
     assert!(r.finish(&summary(0, 0, None)).is_err());
+}
+
+/// A discovery-only (`-sn`) scan of a /24 with `hosts` up.
+fn sn_table(opts: ReportOptions, hosts: &[scanfw_core::HostResult]) -> String {
+    let up = hosts.len() as u64;
+    render(
+        TableReporter::boxed,
+        opts,
+        &discovery_start(),
+        hosts,
+        &summary(up, 256 - up, None),
+    )
+}
+
+#[test]
+fn table_discovery_only_scan_matches_nmap_sn_layout() {
+    let mut local = named(host("127.0.0.1", Vec::new()), "localhost");
+    local.status.reason = Reason::LocalhostResponse;
+    let out = sn_table(
+        ReportOptions::default(),
+        &[on_link("192.0.2.1", Vec::new()), local],
+    );
+    // nmap -sn: report line, "Host is up", the MAC line when known, and no blank line
+    // between hosts or before the done line.
+    let expected = format!(
+        "Starting scanfw {VERSION} at 2024-03-09 16:00 UTC\n\
+         scanfw scan report for 192.0.2.1\n\
+         Host is up (0.00012s latency).\n\
+         MAC Address: 02:42:C6:12:00:02 (Unknown)\n\
+         scanfw scan report for localhost (127.0.0.1)\n\
+         Host is up (0.00012s latency).\n\
+         scanfw done: 256 IP addresses (2 hosts up) scanned in 0.52 seconds\n"
+    );
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn table_discovery_only_with_reason_and_without_latency() {
+    let opts = ReportOptions {
+        open_only: false,
+        reason: true,
+    };
+    let mut quiet = on_link("192.0.2.9", Vec::new());
+    quiet.times = None;
+    let out = sn_table(opts, &[on_link("192.0.2.1", Vec::new()), quiet]);
+    let l = lines(&out);
+    assert_eq!(
+        l[1..],
+        [
+            "scanfw scan report for 192.0.2.1",
+            "Host is up, received arp-response (0.00012s latency).",
+            "MAC Address: 02:42:C6:12:00:02 (Unknown)",
+            "scanfw scan report for 192.0.2.9",
+            "Host is up, received arp-response.",
+            "MAC Address: 02:42:C6:12:00:02 (Unknown)",
+            "scanfw done: 256 IP addresses (2 hosts up) scanned in 0.52 seconds",
+        ]
+    );
+}
+
+#[test]
+fn table_discovery_only_empty_scan_is_header_and_done_line() {
+    let out = sn_table(ReportOptions::default(), &[]);
+    assert_eq!(
+        lines(&out)[1..],
+        ["scanfw done: 256 IP addresses (0 hosts up) scanned in 0.52 seconds"]
+    );
+}
+
+#[test]
+fn table_mac_line_follows_the_port_lines_of_a_port_scan() {
+    let out = table(
+        ReportOptions::default(),
+        &[named(on_link("192.0.2.1", thousand_ports()), "gw.example")],
+    );
+    let expected = format!(
+        "Starting scanfw {VERSION} at 2024-03-09 16:00 UTC\n\
+         scanfw scan report for gw.example (192.0.2.1)\n\
+         Host is up (0.00012s latency).\n\
+         Not shown: 997 closed tcp ports (conn-refused)\n\
+         PORT    STATE    SERVICE\n\
+         22/tcp  open     ssh\n\
+         80/tcp  open     http\n\
+         443/tcp filtered https\n\
+         MAC Address: 02:42:C6:12:00:02 (Unknown)\n\
+         \n\
+         scanfw done: 1 IP address (1 host up) scanned in 0.52 seconds\n"
+    );
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn table_mac_line_after_ignored_ports_and_not_for_timed_out_hosts() {
+    let filtered = (1..=1000)
+        .map(|p| port(p, PortState::Filtered, Reason::NoResponse))
+        .collect();
+    let mut slow = on_link("192.0.2.2", thousand_ports());
+    slow.timed_out = true;
+    let out = table(
+        ReportOptions::default(),
+        &[on_link("192.0.2.1", filtered), slow],
+    );
+    let l = lines(&out);
+    assert_eq!(
+        l[1..],
+        [
+            "scanfw scan report for 192.0.2.1",
+            "Host is up (0.00012s latency).",
+            "All 1000 scanned ports on 192.0.2.1 are in ignored states.",
+            "Not shown: 1000 filtered tcp ports (no-response)",
+            "MAC Address: 02:42:C6:12:00:02 (Unknown)",
+            "",
+            "scanfw scan report for 192.0.2.2",
+            "Host is up (0.00012s latency).",
+            "Skipping host 192.0.2.2 due to host timeout",
+            "",
+            "scanfw done: 2 IP addresses (2 hosts up) scanned in 0.52 seconds",
+        ]
+    );
+}
+
+#[test]
+fn table_port_scan_host_without_ports_keeps_its_blank_line() {
+    let out = table(
+        ReportOptions::default(),
+        &[on_link("192.0.2.1", Vec::new())],
+    );
+    assert_eq!(
+        lines(&out)[1..],
+        [
+            "scanfw scan report for 192.0.2.1",
+            "Host is up (0.00012s latency).",
+            "MAC Address: 02:42:C6:12:00:02 (Unknown)",
+            "",
+            "scanfw done: 1 IP address (1 host up) scanned in 0.52 seconds",
+        ]
+    );
 }

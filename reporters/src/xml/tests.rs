@@ -1,5 +1,7 @@
 use super::{comment_safe, xml_safe, XmlReporter};
-use crate::fixtures::{host, named, port, render, start, summary, thousand_ports};
+use crate::fixtures::{
+    discovery_start, host, named, on_link, port, render, start, summary, thousand_ports,
+};
 use scanfw_core::{HostResult, PortState, Reason, ReportOptions, VERSION};
 
 pub(crate) fn xml_doc(
@@ -153,4 +155,78 @@ fn xml_text_is_escaped_and_comments_never_hold_double_dashes() {
     let h = named(host("10.0.0.6", Vec::new()), "x\"<&>.example");
     let out = xml_doc(ReportOptions::default(), &[h], None);
     assert!(out.contains("<hostname name=\"x&quot;&lt;&amp;&gt;.example\" type=\"user\"/>"));
+}
+
+#[test]
+fn xml_mac_address_follows_the_ip_address() {
+    let mut v6 = on_link(
+        "fe80::42:c6ff:fe12:2",
+        vec![port(22, PortState::Open, Reason::SynAck)],
+    );
+    v6.status.reason = Reason::NdResponse;
+    let out = xml_doc(
+        ReportOptions::default(),
+        &[
+            named(on_link("192.0.2.1", thousand_ports()), "gw.example"),
+            v6,
+            host("192.0.2.3", Vec::new()),
+        ],
+        None,
+    );
+    assert!(
+        out.contains(
+            "<status state=\"up\" reason=\"arp-response\" reason_ttl=\"0\"/>\n\
+             <address addr=\"192.0.2.1\" addrtype=\"ipv4\"/>\n\
+             <address addr=\"02:42:C6:12:00:02\" addrtype=\"mac\"/>\n\
+             <hostnames>\n<hostname name=\"gw.example\" type=\"user\"/>"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "<status state=\"up\" reason=\"nd-response\" reason_ttl=\"0\"/>\n\
+             <address addr=\"fe80::42:c6ff:fe12:2\" addrtype=\"ipv6\"/>\n\
+             <address addr=\"02:42:C6:12:00:02\" addrtype=\"mac\"/>\n<hostnames>"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("<address addr=\"192.0.2.3\" addrtype=\"ipv4\"/>\n<hostnames>"),
+        "a host without a MAC has one address: {out}"
+    );
+    assert_eq!(out.matches("addrtype=\"mac\"").count(), 2);
+    assert!(
+        !out.contains("vendor="),
+        "scanfw has no vendor table: {out}"
+    );
+}
+
+#[test]
+fn xml_timed_out_host_keeps_its_mac_address() {
+    // nmap writes a timed-out host's addresses (the MAC included), only its ports go.
+    let mut slow = on_link("192.0.2.2", thousand_ports());
+    slow.timed_out = true;
+    let out = xml_doc(ReportOptions::default(), &[slow], None);
+    assert!(
+        out.contains("<address addr=\"02:42:C6:12:00:02\" addrtype=\"mac\"/>"),
+        "{out}"
+    );
+    assert!(!out.contains("<ports>"), "{out}");
+}
+
+#[test]
+fn xml_discovery_only_scan_has_no_scaninfo() {
+    let out = render(
+        XmlReporter::boxed,
+        ReportOptions::default(),
+        &discovery_start(),
+        &[on_link("192.0.2.1", Vec::new())],
+        &summary(1, 255, None),
+    );
+    assert!(!out.contains("<scaninfo"), "{out}");
+    assert!(
+        out.contains("<address addr=\"02:42:C6:12:00:02\" addrtype=\"mac\"/>"),
+        "{out}"
+    );
+    assert!(out.contains("<hosts up=\"1\" down=\"255\" total=\"256\"/>"));
 }

@@ -34,6 +34,19 @@ impl CookieKey {
         CookieKey { k0, k1 }
     }
 
+    /// The key of a unit's probes: units with different flavors never share source ports or
+    /// cookies, so a reply names the unit as well as the probe (flavor 0 is the key itself).
+    pub fn flavored(self, flavor: u8) -> CookieKey {
+        if flavor == 0 {
+            return self;
+        }
+        let f = u64::from(flavor);
+        CookieKey {
+            k0: self.k0 ^ f.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            k1: self.k1 ^ f.wrapping_mul(0xC2B2_AE3D_27D4_EB4F),
+        }
+    }
+
     fn hash(&self, local: IpAddr, remote: SocketAddr, lport: Option<u16>) -> u64 {
         let mut h = SipHasher13::new_with_keys(self.k0, self.k1);
         write_ip(&mut h, local);
@@ -104,6 +117,12 @@ mod tests {
             key.verify(local, other, key.local_port(local, other, 0), c),
             None,
             "other flow"
+        );
+        let flavored = key.flavored(3);
+        assert_eq!(
+            flavored.verify(local, remote, key.local_port(local, remote, 0), c),
+            None,
+            "another unit"
         );
         let key2 = CookieKey::new(3, 4);
         assert_eq!(

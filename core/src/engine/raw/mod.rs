@@ -12,15 +12,20 @@ mod socket;
 
 pub use socket::raw_available;
 
-use super::sched::{Next, Probe, Scheduler};
+use super::link::{on_link, LinkChannel, LinkRoute};
+use super::sched::{Next, Probe, ReplyInfo, Scheduler};
+use super::units::Method;
 use super::{EngineError, EngineEvent, EngineStats, ScanJob};
-use crate::technique::{Echo, ProbeContext, ProbeMethod, RawMatch, ReplyContext, ScanTechnique};
+use crate::discovery::LinkContext;
+use crate::technique::{Echo, ProbeContext, RawMatch, ReplyContext};
 use cookie::CookieKey;
 use socket::RawSocket;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
 
 /// Default ceiling on probes in flight per template.
@@ -56,17 +61,22 @@ struct Reply {
     icmp: bool,
 }
 
-fn raw_protocol(t: &dyn ScanTechnique) -> Option<u8> {
-    match t.probe() {
-        ProbeMethod::Raw(p) => Some(p.ip_protocol()),
-        ProbeMethod::Connect(_) => None,
-    }
-}
-
-/// A receive socket and the technique units whose replies may arrive on it.
+/// A receive socket and the units whose replies may arrive on it.
 struct Listener {
     sock: RawSocket,
     units: Vec<usize>,
+}
+
+/// On-link lookups, shared by the scheduler (is this target on the link?) and the driver (how
+/// to send it frames); cached per address, cleared when large.
+type Routes = Rc<RefCell<HashMap<IpAddr, Option<LinkRoute>>>>;
+
+fn route_of(routes: &Routes, dst: IpAddr) -> Option<LinkRoute> {
+    let mut cache = routes.borrow_mut();
+    if cache.len() >= SOURCE_CACHE {
+        cache.clear();
+    }
+    cache.entry(dst).or_insert_with(|| on_link(dst)).clone()
 }
 
 struct Driver<'a> {
@@ -79,26 +89,29 @@ struct Driver<'a> {
     /// Send-only sockets bound to each `--source-ip` address, per protocol.
     bound: HashMap<(IpAddr, u8), RawSocket>,
     sources: HashMap<IpAddr, Option<IpAddr>>,
-    timers: BinaryHeap<Reverse<(Instant, Probe)>>,
+    routes: Routes,
+    /// Link-layer channels by interface name, opened when first needed.
+    links: HashMap<String, LinkChannel>,
+    link_units: Vec<usize>,
     buf: Vec<u8>,
     rbuf: Vec<u8>,
     send_notice: bool,
 }
 
-/// Runs a scan whose techniques all send raw packets. Blocks the calling worker thread (the
-/// runtime moves its other tasks elsewhere).
+/// Runs a scan whose units all send raw packets or link-layer frames. Blocks the calling
+/// worker thread (the runtime moves its other tasks elsewhere).
 pub(super) async fn run(
     job: &ScanJob,
     events: &mpsc::UnboundedSender<EngineEvent>,
     stop: watch::Receiver<bool>,
 ) -> Result<EngineStats, EngineError> {
-    let mut d = Driver::open(job, events)?;
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let go = || Driver::open(job, events).and_then(|mut d| d.run(&stop));
     if multi {
-        tokio::task::block_in_place(|| d.run(&stop))
+        tokio::task::block_in_place(go)
     } else {
-        d.run(&stop)
+        go()
     }
 }
 
@@ -107,16 +120,35 @@ impl<'a> Driver<'a> {
         job: &'a ScanJob,
         events: &'a mpsc::UnboundedSender<EngineEvent>,
     ) -> Result<Self, EngineError> {
+        let mut sched = Scheduler::new(
+            job,
+            events,
+            usize::MAX,
+            default_parallelism(job.timing.template),
+            Instant::now(),
+            SystemTime::now(),
+        );
+        let routes: Routes = Rc::default();
+        let link_units: Vec<usize> = (0..sched.unit_count())
+            .filter(|&u| matches!(sched.method(u), Some((Method::Link(_), _))))
+            .collect();
+        if !link_units.is_empty() {
+            let r = Rc::clone(&routes);
+            sched.set_on_link(move |dst| route_of(&r, dst).is_some());
+        }
         let mut listeners = Vec::new();
         let mut senders = HashMap::new();
-        let protocols: Vec<u8> = job
-            .units
-            .iter()
-            .filter_map(|u| raw_protocol(u.technique.as_ref()))
-            .collect();
+        let mut send_protocols = Vec::new();
         for v6 in [false, true] {
-            let mut wanted = protocols.clone();
-            wanted.push(if v6 { ICMPV6 } else { ICMP });
+            let icmp = if v6 { ICMPV6 } else { ICMP };
+            let mut wanted: Vec<u8> = (0..sched.unit_count())
+                .filter_map(|u| match sched.method(u) {
+                    Some((Method::Raw(p), _)) => Some(p.ip_protocol_for(v6)),
+                    _ => None,
+                })
+                .collect();
+            send_protocols.extend(wanted.iter().copied());
+            wanted.push(icmp);
             wanted.sort_unstable();
             wanted.dedup();
             for proto in wanted {
@@ -127,29 +159,29 @@ impl<'a> Driver<'a> {
                     Err(_) if v6 => continue,
                     Err(e) => return Err(EngineError::Raw(e.to_string())),
                 };
-                if proto != ICMP && proto != ICMPV6 {
+                if proto != icmp {
                     let (lo, hi) = cookie::LOCAL_PORTS;
                     // Without the filter everything still works, only with more to read.
                     let _ = sock.only_ports(lo, hi);
                 }
-                let units = job
-                    .units
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, u)| {
-                        proto == ICMP
-                            || proto == ICMPV6
-                            || raw_protocol(u.technique.as_ref()) == Some(proto)
+                // An ICMP socket hears errors quoting any probe, and ICMP replies.
+                let units = (0..sched.unit_count())
+                    .filter(|&u| match sched.method(u) {
+                        Some((Method::Raw(p), _)) => {
+                            proto == icmp || p.ip_protocol_for(v6) == proto
+                        }
+                        _ => false,
                     })
-                    .map(|(i, _)| i)
                     .collect();
                 senders.insert((v6, proto), listeners.len());
                 listeners.push(Listener { sock, units });
             }
         }
+        send_protocols.sort_unstable();
+        send_protocols.dedup();
         let mut bound = HashMap::new();
         for &src in &job.sources {
-            for &proto in &protocols {
+            for &proto in &send_protocols {
                 let sock = RawSocket::open_sender(proto, src)
                     .map_err(|e| EngineError::Raw(format!("source address {src}: {e}")))?;
                 bound.insert((src, proto), sock);
@@ -166,18 +198,15 @@ impl<'a> Driver<'a> {
         };
         Ok(Driver {
             job,
-            sched: Scheduler::new(
-                job,
-                events,
-                usize::MAX,
-                default_parallelism(job.timing.template),
-            ),
+            sched,
             key,
             listeners,
             senders,
             bound,
             sources: HashMap::new(),
-            timers: BinaryHeap::new(),
+            routes,
+            links: HashMap::new(),
+            link_units,
             buf: vec![0u8; 2048],
             rbuf: vec![0u8; 65536],
             send_notice: false,
@@ -187,30 +216,29 @@ impl<'a> Driver<'a> {
     fn run(&mut self, stop: &watch::Receiver<bool>) -> Result<EngineStats, EngineError> {
         loop {
             if *stop.borrow() {
-                self.sched.interrupt();
+                self.sched.interrupt(Instant::now());
                 break;
             }
-            self.sched.expire_hosts();
-            let received = self.drain();
-            self.expire_probes();
+            let received = self.drain() + self.drain_links();
+            self.sched.expire(Instant::now(), |_| {});
             let (sent, wake) = self.launch();
             if self.sched.is_done() {
                 break;
             }
             if sent == 0 && received == 0 {
                 let now = Instant::now();
-                let next_timer = self.timers.peek().map(|Reverse((t, ..))| *t);
-                let until = [wake, next_timer]
+                let until = [wake, self.sched.next_deadline()]
                     .into_iter()
                     .flatten()
                     .min()
                     .unwrap_or(now + STOP_CHECK);
-                let socks: Vec<&RawSocket> = self.listeners.iter().map(|l| &l.sock).collect();
-                socket::wait_readable(&socks, until.saturating_duration_since(now).min(STOP_CHECK))
+                let mut fds: Vec<RawFd> = self.listeners.iter().map(|l| l.sock.fd()).collect();
+                fds.extend(self.links.values().map(LinkChannel::wake_fd));
+                socket::wait_readable(&fds, until.saturating_duration_since(now).min(STOP_CHECK))
                     .map_err(|e| EngineError::Raw(e.to_string()))?;
             }
         }
-        self.sched.progress(true);
+        self.sched.progress(Instant::now(), true);
         Ok(self.sched.stats())
     }
 
@@ -234,11 +262,14 @@ impl<'a> Driver<'a> {
                     ip_protocol: r.protocol,
                     payload: &self.rbuf[r.start..r.end],
                 };
-                let mut found = None;
+                // Several units may recognise a packet (an ICMP error quotes a TCP probe, and
+                // a port technique and a discovery method both send TCP to port 443): the first
+                // whose keyed cookie verifies takes it.
+                let mut matches = Vec::new();
                 for &unit in &self.listeners[i].units {
-                    if let ProbeMethod::Raw(p) = self.job.units[unit].technique.probe() {
+                    if let Some((Method::Raw(p), _)) = self.sched.method(unit) {
                         if let Some(m) = p.classify(&ctx) {
-                            found = Some(Reply {
+                            matches.push(Reply {
                                 unit,
                                 m,
                                 from: r.from,
@@ -246,12 +277,54 @@ impl<'a> Driver<'a> {
                                 at,
                                 icmp: matches!(r.protocol, ICMP | ICMPV6),
                             });
-                            break;
                         }
                     }
                 }
-                if let Some(reply) = found {
-                    self.reply(reply);
+                for reply in matches {
+                    if self.reply(reply) {
+                        break;
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    /// Reads the frames waiting on every link-layer channel; returns frames read.
+    fn drain_links(&mut self) -> usize {
+        let mut total = 0;
+        let names: Vec<String> = self.links.keys().cloned().collect();
+        for name in names {
+            for _ in 0..RECV_BATCH {
+                let Some(frame) = self.links.get_mut(&name).and_then(LinkChannel::try_recv) else {
+                    break;
+                };
+                total += 1;
+                let at = Instant::now();
+                for &unit in &self.link_units {
+                    let Some((Method::Link(p), _)) = self.sched.method(unit) else {
+                        continue;
+                    };
+                    let Some(m) = p.classify(&frame) else {
+                        continue;
+                    };
+                    // No cookie exists at this layer: the answer must be addressed to us and be
+                    // about a host we are asking for right now.
+                    let ours = route_of(&self.routes, m.target).is_some_and(|r| r.mac == m.to_mac);
+                    let Some((host, slot)) = self.sched.lookup(m.target, unit, 0) else {
+                        continue;
+                    };
+                    let Some(try_no) = self.sched.in_flight_try(host, slot) else {
+                        continue;
+                    };
+                    if ours {
+                        let info = ReplyInfo {
+                            mac: Some(m.mac),
+                            ..ReplyInfo::default()
+                        };
+                        self.sched.reply(host, slot, try_no, m.verdict, at, info);
+                        break;
+                    }
                 }
             }
         }
@@ -282,17 +355,6 @@ impl<'a> Driver<'a> {
             .or_insert_with(|| socket::source_for(dst).ok())
     }
 
-    fn expire_probes(&mut self) {
-        let now = Instant::now();
-        while let Some(&Reverse((t, p))) = self.timers.peek() {
-            if t > now {
-                break;
-            }
-            self.timers.pop();
-            self.sched.timeout(p);
-        }
-    }
-
     /// Sends up to a batch of what the scheduler allows; returns how many were sent and when
     /// to look again if waiting on the clock.
     fn launch(&mut self) -> (usize, Option<Instant>) {
@@ -311,99 +373,160 @@ impl<'a> Driver<'a> {
         let (Some(dst), Some(unit)) = (self.sched.destination(p), self.sched.unit_of(p)) else {
             return;
         };
-        let tech = &self.job.units[unit].technique;
-        let ProbeMethod::Raw(probe) = tech.probe() else {
-            return;
+        let result = match self.sched.method(unit) {
+            Some((Method::Raw(probe), flavor)) => self.send_raw(p, dst, probe, flavor, now),
+            Some((Method::Link(probe), _)) => self.send_link(dst.ip(), probe),
+            _ => return,
         };
-        let try_no = p.try_no.min(cookie::MAX_TRY);
-        let result = match self.local(dst.ip(), p.src) {
-            None => Err(format!("no route to {}", dst.ip())),
-            Some(local) => {
-                let ctx = ProbeContext {
-                    src: SocketAddr::new(local, self.key.local_port(local, dst, try_no)),
-                    dst,
-                    cookie: self.key.cookie(local, dst, try_no),
-                };
-                let proto = probe.ip_protocol();
-                let sender = match self.bound.get(&(local, proto)) {
-                    Some(s) => Some(s),
-                    None => self
-                        .senders
-                        .get(&(dst.is_ipv6(), proto))
-                        .map(|&i| &self.listeners[i].sock),
-                };
-                match (probe.build(&ctx, &mut self.buf), sender) {
-                    (Err(e), _) => Err(e.to_string()),
-                    (_, None) => Err(format!("no raw socket for {} (is IPv6 enabled?)", dst.ip())),
-                    (Ok(len), Some(sock)) => match sock.send_to(&self.buf[..len], dst.ip()) {
-                        Ok(_) => Ok(()),
-                        Err(e) => {
-                            let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                            if [libc::EAGAIN, libc::ENOBUFS, libc::ENOMEM].contains(&errno) {
-                                self.sched.resource_error(p, errno);
-                                return;
-                            }
-                            Err(format!("sending to {dst}: {e}"))
-                        }
-                    },
-                }
-            }
-        };
-        if let Err(why) = result {
-            // The probe counts as sent and unanswered: the port ends as the technique's
-            // silence, as nmap reports ports it could not reach.
-            if !self.send_notice {
+        match result {
+            Sent::Requeued => return,
+            Sent::Failed(why) if !self.send_notice => {
+                // The probe counts as sent and unanswered: the port ends as the technique's
+                // silence, as nmap reports ports it could not reach.
                 self.send_notice = true;
                 self.sched
                     .notice(format!("{why}; affected ports are reported as unanswered"));
             }
+            _ => {}
         }
-        let timeout = self.sched.timeout_for(p.host);
         self.sched.sent(p, now);
-        self.timers.push(Reverse((now + timeout, p)));
     }
 
-    fn reply(&mut self, r: Reply) {
+    fn send_raw(
+        &mut self,
+        p: Probe,
+        dst: SocketAddr,
+        probe: &dyn crate::technique::RawProbe,
+        flavor: u8,
+        now: Instant,
+    ) -> Sent {
+        let try_no = p.try_no.min(cookie::MAX_TRY);
+        let Some(local) = self.local(dst.ip(), p.src) else {
+            return Sent::Failed(format!("no route to {}", dst.ip()));
+        };
+        let key = self.key.flavored(flavor);
+        let ctx = ProbeContext {
+            src: SocketAddr::new(local, key.local_port(local, dst, try_no)),
+            dst,
+            cookie: key.cookie(local, dst, try_no),
+        };
+        let proto = probe.ip_protocol_for(dst.is_ipv6());
+        let sender = match self.bound.get(&(local, proto)) {
+            Some(s) => Some(s),
+            None => self
+                .senders
+                .get(&(dst.is_ipv6(), proto))
+                .map(|&i| &self.listeners[i].sock),
+        };
+        match (probe.build(&ctx, &mut self.buf), sender) {
+            (Err(e), _) => Sent::Failed(e.to_string()),
+            (_, None) => Sent::Failed(format!("no raw socket for {} (is IPv6 enabled?)", dst.ip())),
+            (Ok(len), Some(sock)) => match sock.send_to(&self.buf[..len], dst.ip()) {
+                Ok(_) => Sent::Ok,
+                Err(e) => {
+                    let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                    if [libc::EAGAIN, libc::ENOBUFS, libc::ENOMEM].contains(&errno) {
+                        self.sched.resource_error(p, errno, now);
+                        return Sent::Requeued;
+                    }
+                    Sent::Failed(format!("sending to {dst}: {e}"))
+                }
+            },
+        }
+    }
+
+    fn send_link(&mut self, dst: IpAddr, probe: &dyn crate::discovery::LinkProbe) -> Sent {
+        let Some(route) = route_of(&self.routes, dst) else {
+            return Sent::Failed(format!("{dst} is no longer on a directly attached network"));
+        };
+        let ctx = LinkContext {
+            src_mac: route.mac,
+            src_ip: route.src_ip,
+            dst_ip: dst,
+        };
+        let len = match probe.build(&ctx, &mut self.buf) {
+            Ok(len) => len,
+            Err(e) => return Sent::Failed(e.to_string()),
+        };
+        if !self.links.contains_key(&route.ifname) {
+            match LinkChannel::open(&route.ifname) {
+                Ok(c) => {
+                    self.links.insert(route.ifname.clone(), c);
+                }
+                Err(e) => return Sent::Failed(format!("link layer on {}: {e}", route.ifname)),
+            }
+        }
+        match self
+            .links
+            .get_mut(&route.ifname)
+            .map(|c| c.send(&self.buf[..len]))
+        {
+            Some(Ok(())) => Sent::Ok,
+            Some(Err(e)) => Sent::Failed(format!("sending on {}: {e}", route.ifname)),
+            None => Sent::Failed(format!("no link-layer channel on {}", route.ifname)),
+        }
+    }
+
+    /// Verifies a recognised packet and hands it to the scheduler; false when it proves
+    /// nothing (another unit may still own it).
+    fn reply(&mut self, r: Reply) -> bool {
         let m = r.m;
         let Some((host, slot)) = self.sched.lookup(m.target.ip(), r.unit, m.target.port()) else {
-            return;
+            return false;
         };
+        let Some((_, flavor)) = self.sched.method(r.unit) else {
+            return false;
+        };
+        let key = self.key.flavored(flavor);
         if let Echo::Flow { seq } = m.echo {
-            if self.own_probe(&r, seq) {
-                return;
+            if own_probe(&key, &r, seq) {
+                return true;
             }
         }
         // The reply is addressed to one of our source addresses: the routing table's, or one
         // of the --source-ip addresses of that family (no allocation on this per-reply path).
-        let key = self.key;
         let verify = |local: IpAddr| match m.echo {
             Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
             Echo::Flow { .. } => key.try_of_port(local, m.target, m.local_port),
         };
         let v4 = m.target.is_ipv4();
-        let try_no = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
-            self.job
-                .sources
-                .iter()
-                .filter(|s| s.is_ipv4() == v4)
-                .find_map(|&local| verify(local))
+        let (try_no, from_self) = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
+            let mine = self.job.sources.iter().filter(|s| s.is_ipv4() == v4);
+            (
+                mine.clone().find_map(|&local| verify(local)),
+                mine.clone().any(|&l| l == r.from),
+            )
         } else {
-            self.source(m.target.ip()).and_then(verify)
+            let local = self.source(m.target.ip());
+            (local.and_then(verify), local == Some(r.from))
         };
-        let Some(try_no) = try_no else { return };
-        self.sched
-            .reply(host, slot, try_no, m.verdict, r.at, r.icmp);
+        let Some(try_no) = try_no else { return false };
+        let info = ReplyInfo {
+            icmp: r.icmp,
+            from_self: from_self && r.from != m.target.ip(),
+            mac: None,
+        };
+        self.sched.reply(host, slot, try_no, m.verdict, r.at, info);
+        true
     }
+}
 
-    /// Whether a cookie-less packet is one of our own probes seen again (loopback): read the
-    /// other way round, its source port is our keyed port and its sequence number our cookie.
-    fn own_probe(&self, r: &Reply, seq: u32) -> bool {
-        let local = r.from;
-        let dst_ip = if r.to.is_unspecified() { r.from } else { r.to };
-        let remote = SocketAddr::new(dst_ip, r.m.local_port);
-        match self.key.try_of_port(local, remote, r.m.target.port()) {
-            Some(t) => seq == 0 || self.key.cookie(local, remote, t) == seq,
-            None => false,
-        }
+/// How a send went.
+enum Sent {
+    Ok,
+    /// A full queue: the scheduler requeued the probe.
+    Requeued,
+    Failed(String),
+}
+
+/// Whether a cookie-less packet is one of our own probes seen again (loopback): read the
+/// other way round, its source port is our keyed port and its sequence number our cookie.
+fn own_probe(key: &CookieKey, r: &Reply, seq: u32) -> bool {
+    let local = r.from;
+    let dst_ip = if r.to.is_unspecified() { r.from } else { r.to };
+    let remote = SocketAddr::new(dst_ip, r.m.local_port);
+    match key.try_of_port(local, remote, r.m.target.port()) {
+        Some(t) => seq == 0 || key.cookie(local, remote, t) == seq,
+        None => false,
     }
 }

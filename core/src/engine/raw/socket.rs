@@ -8,7 +8,7 @@ use socket2::{Domain, MaybeUninitSlice, MsgHdrMut, Protocol, SockAddr, Socket, T
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 /// Receive buffer asked for: replies to a fast scan arrive in bursts.
@@ -64,6 +64,11 @@ fn setsockopt_int(
 }
 
 impl RawSocket {
+    /// The descriptor, for polling.
+    pub fn fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+
     /// Opens a raw socket for `protocol` (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6). Needs CAP_NET_RAW.
     pub fn open(v6: bool, protocol: u8) -> io::Result<RawSocket> {
         let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
@@ -152,11 +157,11 @@ impl RawSocket {
 }
 
 /// Waits until one of `sockets` has a packet or `timeout` passes (microsecond precision).
-pub fn wait_readable(sockets: &[&RawSocket], timeout: Duration) -> io::Result<()> {
-    let mut fds: Vec<libc::pollfd> = sockets
+pub fn wait_readable(fds: &[RawFd], timeout: Duration) -> io::Result<()> {
+    let mut fds: Vec<libc::pollfd> = fds
         .iter()
-        .map(|s| libc::pollfd {
-            fd: s.sock.as_raw_fd(),
+        .map(|&fd| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
         })

@@ -1,0 +1,174 @@
+//! Fixtures shared by the discovery plugins' unit tests. Addresses, ports, cookie and TTL are
+//! the flag techniques' (`flags::testkit`); packets are built by etherparse, a second
+//! implementation.
+
+pub(crate) use crate::flags::testkit::{
+    reply, router, target, tcp_reply, COOKIE, ME4, ME6, ROUTER6, SPORT, TARGET4, TARGET6, TTL,
+};
+use etherparse::{IpNumber, Ipv4Header, Ipv6Header, PacketBuilder};
+use scanfw_core::discovery::HostAnswer;
+use scanfw_core::technique::{Echo, ProbeContext, RawMatch, RawProbe};
+use scanfw_core::{PortState, Reason, Verdict};
+use std::net::{IpAddr, SocketAddr};
+
+/// A probe from our keyed port [`SPORT`] to the target's `dport` with [`COOKIE`].
+pub(crate) fn ctx(v6: bool, dport: u16) -> ProbeContext {
+    let me = if v6 {
+        IpAddr::from(ME6)
+    } else {
+        IpAddr::from(ME4)
+    };
+    ProbeContext {
+        src: SocketAddr::new(me, SPORT),
+        dst: SocketAddr::new(target(v6), dport),
+        cookie: COOKIE,
+    }
+}
+
+/// An IPv4 source with an IPv6 destination.
+pub(crate) fn mixed_ctx() -> ProbeContext {
+    ProbeContext {
+        src: ctx(false, 80).src,
+        dst: ctx(true, 80).dst,
+        cookie: 1,
+    }
+}
+
+/// The probe `p` builds for `ctx`.
+pub(crate) fn build(p: &dyn RawProbe, ctx: &ProbeContext) -> Vec<u8> {
+    let mut buf = [0u8; 1500];
+    let n = p.build(ctx, &mut buf).expect("build");
+    buf[..n].to_vec()
+}
+
+fn ip_payload(packet: &[u8]) -> Vec<u8> {
+    etherparse::IpSlice::from_slice(packet)
+        .expect("ip")
+        .payload()
+        .payload
+        .to_vec()
+}
+
+/// `transport` from us to the target under an IP header with protocol `proto`: the packet the
+/// kernel sent, as an ICMP error quotes it.
+pub(crate) fn sent_packet(v6: bool, proto: u8, transport: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(transport.len()).expect("length");
+    let mut out = if v6 {
+        Ipv6Header {
+            payload_length: len,
+            next_header: IpNumber(proto),
+            hop_limit: 64,
+            source: ME6,
+            destination: TARGET6,
+            ..Default::default()
+        }
+        .to_bytes()
+        .to_vec()
+    } else {
+        Ipv4Header::new(len, 64, IpNumber(proto), ME4, TARGET4)
+            .expect("ip")
+            .to_bytes()
+            .to_vec()
+    };
+    out.extend_from_slice(transport);
+    out
+}
+
+/// An ICMP (`v6` false) or ICMPv6 error of type `ty` and `code` from `from` to us, quoting
+/// `quoted`; the IP payload, checksummed by etherparse.
+pub(crate) fn icmp_error(from: IpAddr, ty: u8, code: u8, quoted: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match from {
+        IpAddr::V4(f) => PacketBuilder::ipv4(f.octets(), ME4, TTL)
+            .icmpv4(etherparse::Icmpv4Type::Unknown {
+                type_u8: ty,
+                code_u8: code,
+                bytes5to8: [0; 4],
+            })
+            .write(&mut out, quoted),
+        IpAddr::V6(f) => PacketBuilder::ipv6(f.octets(), ME6, TTL)
+            .icmpv6(etherparse::Icmpv6Type::Unknown {
+                type_u8: ty,
+                code_u8: code,
+                bytes5to8: [0; 4],
+            })
+            .write(&mut out, quoted),
+    }
+    .expect("write");
+    ip_payload(&out)
+}
+
+/// A UDP datagram from the target's `sport` to our `dport`.
+pub(crate) fn udp_reply(v6: bool, sport: u16, dport: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if v6 {
+        PacketBuilder::ipv6(TARGET6, ME6, TTL)
+            .udp(sport, dport)
+            .write(&mut out, data)
+    } else {
+        PacketBuilder::ipv4(TARGET4, ME4, TTL)
+            .udp(sport, dport)
+            .write(&mut out, data)
+    }
+    .expect("write");
+    ip_payload(&out)
+}
+
+/// Asserts a match for target `(target, port)` and our port, with `echo` and a host verdict
+/// (`up` or down) for `reason` at [`TTL`].
+pub(crate) fn expect_host(
+    m: Option<RawMatch>,
+    target: IpAddr,
+    port: u16,
+    echo: Echo,
+    up: bool,
+    reason: Reason,
+) {
+    let m = m.expect("a match");
+    assert_eq!(m.target, SocketAddr::new(target, port));
+    assert_eq!(m.local_port, SPORT);
+    assert_eq!(m.echo, echo);
+    let want = if up {
+        Verdict::host_up(reason, TTL)
+    } else {
+        Verdict::host_down(reason, TTL)
+    };
+    assert_eq!(m.verdict, want);
+    let answer = if up { HostAnswer::Up } else { HostAnswer::Down };
+    assert_eq!(HostAnswer::of(&m.verdict), answer);
+}
+
+/// Every prefix of `pkt` matches exactly from `min` bytes on.
+pub(crate) fn check_prefixes(p: &dyn RawProbe, from: IpAddr, proto: u8, pkt: &[u8], min: usize) {
+    for n in 0..=pkt.len() {
+        let m = p.classify(&reply(from, proto, &pkt[..n]));
+        assert_eq!(
+            m.is_some(),
+            n >= min,
+            "proto {proto} prefix {n} of {}",
+            pkt.len()
+        );
+    }
+}
+
+/// Zeros, ones and ramps of every length up to 80 under every protocol label, from the target
+/// and a router of both families: no panic, and any match is a host answer (`open` or
+/// `filtered`).
+pub(crate) fn check_garbage(p: &dyn RawProbe) {
+    for from in [target(false), router(false), target(true), router(true)] {
+        for proto in [0u8, 1, 6, 17, 58, 255] {
+            for len in 0..80 {
+                let ramp: Vec<u8> = (0..len).map(|i| i as u8).collect();
+                for g in [vec![0u8; len], vec![0xffu8; len], ramp] {
+                    if let Some(m) = p.classify(&reply(from, proto, &g)) {
+                        assert!(
+                            matches!(m.verdict.state, PortState::Open | PortState::Filtered),
+                            "{:?}",
+                            m.verdict
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
