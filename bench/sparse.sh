@@ -148,16 +148,28 @@ PY
 
 now() { date +%s.%N; }
 
+# Packets the kernel dropped because a CPU's input backlog was full (/proc/net/softnet_stat,
+# second column, all CPUs). The lab's packets are all processed on one CPU; a scanner that
+# sends faster than that CPU can process loses probes or replies here (a host-wide counter:
+# other traffic on the machine counts too, but there is little).
+backlog_drops() {
+  local s=0 a b r
+  while read -r a b r; do s=$((s + 16#$b)); done < /proc/net/softnet_stat
+  echo "$s"
+}
+
 # run NAME CAP CMD...: runs CMD in the scanner namespace (pinned, under GNU time, killed after
 # CAP seconds); appends the wall time, "capped" or "failed" to $work/NAME.times and the peak
 # RSS (KiB) to $work/NAME.rss. Returns 0 only when the command succeeded.
 run() {
   local name=$1 cap=$2; shift 2
-  local t0 t1 rc=0
+  local t0 t1 rc=0 d0
+  d0=$(backlog_drops)
   t0=$(now)
   (cd "$work" && ip netns exec "$S" "${PIN[@]}" /usr/bin/time -v -o "$work/$name.time" \
     timeout "$cap" "$@" >"$work/$name.out" 2>"$work/$name.err") || rc=$?
   t1=$(now)
+  echo $(($(backlog_drops) - d0)) >> "$work/$name.drops"
   awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time" >> "$work/$name.rss" 2>/dev/null || true
   if [ $rc = 124 ]; then echo capped >> "$work/$name.times"; return 1; fi
   if [ $rc != 0 ]; then
@@ -207,7 +219,8 @@ else: print(f'{float(s)/float(t):.3f}')")
   [ -n "$rss" ] && rss="$((rss / 1024)) MiB" || rss="?"
   acc=$(sort -u "$f.acc" 2>/dev/null | paste -sd'|' -)
   printf '  %-8s %12s  %-16s peak %-8s %s\n' "$tool" "$shown" "$ratio" "$rss" "${acc:-accuracy n/a}"
-  printf '           runs: %s\n' "$(tr '\n' ' ' < "$f.times")"
+  printf '           runs: %s; backlog drops: %s\n' "$(tr '\n' ' ' < "$f.times")" \
+    "$(cat "$f.drops" 2>/dev/null | tr '\n' ' ')"
   [ -s "$f.fail" ] && sed 's/^/           /' "$f.fail" | head -8
   if [ -s "$f.wrong" ]; then sort -u "$f.wrong" | head -5 | sed 's/^/           /'; fi
   return 0
@@ -242,7 +255,7 @@ masscan_run() { # NAME PORTS TARGET
 }
 
 zmap_run() { # NAME PORTS TARGET: one zmap run per port; the wall time is their sum
-  local name=$1 ports=$2 target=$3 p t total=0 ok=1 files=() rss=0
+  local name=$1 ports=$2 target=$3 p t r total=0 ok=1 files=() rss=0 drops=0
   if ! command -v zmap >/dev/null; then echo "  zmap     not installed (apt-get install zmap): skipped"; return; fi
   : > "$work/zmap-empty.conf"
   # ZMap's default blocklist holds 198.18.0.0/15; an empty one lets it reach the lab's block.
@@ -257,8 +270,10 @@ zmap_run() { # NAME PORTS TARGET: one zmap run per port; the wall time is their 
       ok=0; cat "$work/$name.zmap$p.fail" >> "$work/$name.zmap.fail" 2>/dev/null || true
     fi
     r=$(tail -1 "$work/$name.zmap$p.rss" 2>/dev/null || echo 0); ((r > rss)) && rss=$r
+    drops=$((drops + $(tail -1 "$work/$name.zmap$p.drops")))
   done
   echo "$rss" >> "$work/$name.zmap.rss"
+  echo "$drops" >> "$work/$name.zmap.drops"
   if ((ok)); then
     echo "$total" >> "$work/$name.zmap.times"
     accuracy "$name" zmap zmap "$BLOCK_PREFIX" "$ports" "${files[@]}"
