@@ -181,7 +181,8 @@ impl<'a> Scheduler<'a> {
             resource_pause: None,
             stats: EngineStats::default(),
             decided: 0,
-            total: host_count.map(|h| h * u64::from(units.port_slots)),
+            // Progress counts ports; a discovery-only scan counts hosts.
+            total: host_count.map(|h| h * u64::from(units.port_slots.max(1))),
             units,
             last_progress: None,
             last_settle: None,
@@ -996,6 +997,10 @@ impl<'a> Scheduler<'a> {
         }
         if host.status.up {
             self.stats.hosts_up += 1;
+        }
+        if self.units.port_slots == 0 {
+            self.decided += 1;
+            self.progress(now, false);
         }
         let partial = !timed_out && host.status.up && host.undecided > 0;
         let result = self.host_result(host, now, timed_out, partial);
