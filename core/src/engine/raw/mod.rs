@@ -244,10 +244,13 @@ impl<'a> Driver<'a> {
 
     /// Reads what is waiting on every socket (a bounded batch each); returns packets read.
     fn drain(&mut self) -> usize {
+        // The buffer leaves `self` while packets are read, so replies can be handed on
+        // without copying them (nothing is allocated per packet).
+        let mut rbuf = std::mem::take(&mut self.rbuf);
         let mut total = 0;
         for i in 0..self.listeners.len() {
             for _ in 0..RECV_BATCH {
-                let r = match self.listeners[i].sock.recv_now(&mut self.rbuf) {
+                let r = match self.listeners[i].sock.recv_now(&mut rbuf) {
                     Ok(Some(r)) => r,
                     Ok(None) => continue,
                     // WouldBlock, or a receive error: try again next round.
@@ -260,33 +263,34 @@ impl<'a> Driver<'a> {
                     to: r.to,
                     ttl: r.ttl,
                     ip_protocol: r.protocol,
-                    payload: &self.rbuf[r.start..r.end],
+                    payload: &rbuf[r.start..r.end],
                 };
                 // Several units may recognise a packet (an ICMP error quotes a TCP probe, and
                 // a port technique and a discovery method both send TCP to port 443): the first
                 // whose keyed cookie verifies takes it.
-                let mut matches = Vec::new();
-                for &unit in &self.listeners[i].units {
-                    if let Some((Method::Raw(p), _)) = self.sched.method(unit) {
-                        if let Some(m) = p.classify(&ctx) {
-                            matches.push(Reply {
-                                unit,
-                                m,
-                                from: r.from,
-                                to: r.to,
-                                at,
-                                icmp: matches!(r.protocol, ICMP | ICMPV6),
-                            });
-                        }
-                    }
-                }
-                for reply in matches {
+                for k in 0..self.listeners[i].units.len() {
+                    let unit = self.listeners[i].units[k];
+                    let Some((Method::Raw(p), _)) = self.sched.method(unit) else {
+                        continue;
+                    };
+                    let Some(m) = p.classify(&ctx) else {
+                        continue;
+                    };
+                    let reply = Reply {
+                        unit,
+                        m,
+                        from: r.from,
+                        to: r.to,
+                        at,
+                        icmp: matches!(r.protocol, ICMP | ICMPV6),
+                    };
                     if self.reply(reply) {
                         break;
                     }
                 }
             }
         }
+        self.rbuf = rbuf;
         total
     }
 
