@@ -18,7 +18,8 @@
 # env:  ROUNDS (default 1; the median is reported), NMAP_CAP seconds (900), SCANFW_CAP seconds
 #       (1800), BLOCK_PREFIX (16: the block the target owns), TOP_PREFIX (18), ALL_PREFIX (24),
 #       LIVE_EVERY (16), RATE (200000: masscan and ZMap), SCANFW (binary path),
-#       NMAP_ALLPORTS (0). For a quick check: BLOCK_PREFIX=24 TOP_PREFIX=24 bench/sparse.sh.
+#       NMAP_ALLPORTS (0), KEEP_WORK (0; 1 keeps the reports and logs in the temporary
+#       directory, whose name is printed at the end). For a quick check: BLOCK_PREFIX=24 TOP_PREFIX=24 bench/sparse.sh.
 #
 # The lab (docs/lab.md, "The block lab"): the target namespace owns all of 198.19.0.0/BLOCK_PREFIX
 # (and fd00:5ca1::/(96+BLOCK_PREFIX)) through an AnyIP route (`ip route add local ... dev lo`);
@@ -70,7 +71,7 @@ cleanup() {
   [ -n "${svc_pid:-}" ] && kill "$svc_pid" 2>/dev/null || true
   ip netns del "$S" 2>/dev/null || true
   ip netns del "$T" 2>/dev/null || true
-  rm -rf "$work"
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "sparse: outputs kept in $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -215,14 +216,14 @@ elif t == 'capped': print(f'<= {float(s)/$cap:.3f}')
 else: print(f'{float(s)/float(t):.3f}')")
     ratio="ratio $ratio"
   fi
-  rss=$(sort -n "$f.rss" 2>/dev/null | tail -1)
+  rss=$(sort -n "$f.rss" 2>/dev/null | tail -1 || true)
   [ -n "$rss" ] && rss="$((rss / 1024)) MiB" || rss="?"
-  acc=$(sort -u "$f.acc" 2>/dev/null | paste -sd'|' -)
+  acc=$(sort -u "$f.acc" 2>/dev/null | paste -sd'|' - || true)
   printf '  %-8s %12s  %-16s peak %-8s %s\n' "$tool" "$shown" "$ratio" "$rss" "${acc:-accuracy n/a}"
   printf '           runs: %s; backlog drops: %s\n' "$(tr '\n' ' ' < "$f.times")" \
-    "$(cat "$f.drops" 2>/dev/null | tr '\n' ' ')"
-  [ -s "$f.fail" ] && sed 's/^/           /' "$f.fail" | head -8
-  if [ -s "$f.wrong" ]; then sort -u "$f.wrong" | head -5 | sed 's/^/           /'; fi
+    "$(cat "$f.drops" 2>/dev/null | tr '\n' ' ' || true)"
+  if [ -s "$f.fail" ]; then sed 's/^/           /' "$f.fail" | head -8 || true; fi
+  if [ -s "$f.wrong" ]; then sort -u "$f.wrong" | head -5 | sed 's/^/           /' || true; fi
   return 0
 }
 
@@ -301,7 +302,7 @@ for c in "${cases[@]}"; do
       for t in scanfw masscan zmap nmap; do report syn-pn $t "$([ $t = nmap ] && echo "$NMAP_CAP" || echo 600)" "$ref"; done ;;
     top100)
       net=198.19.0.0/$TOP_PREFIX
-      top=$(grep -v '^#' "$root/core/data/top-ports-tcp.txt" | grep -v '^$' | head -100 | paste -sd, -)
+      top=$(awk '!/^#/ && NF { print; if (++n == 100) exit }' "$root/core/data/top-ports-tcp.txt" | paste -sd, -)
       echo "top100: -sS --top-ports 100 $net, default discovery ($(block_py count --scan-prefix "$TOP_PREFIX"))"
       for r in $(seq "$ROUNDS"); do
         xmltool top100 scanfw "$SCANFW_CAP" xml-hosts "$TOP_PREFIX" "$top" -sS -n --top-ports 100 "$net"

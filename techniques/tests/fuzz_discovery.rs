@@ -8,8 +8,11 @@
 //! `SCANFW_FUZZ_ROUNDS` the number of rounds per seed packet).
 
 mod common;
-use common::{env_u64, ip_payload, mutate, Rng, ME4, ME6, TARGET4, TARGET6};
-use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, IpNumber, PacketBuilder, TcpHeader};
+use common::{
+    any_label, byte_variants, fuzz_config, ip, ip_payload, mutated, noise, prefixes, relabel, ME4,
+    ME6, TARGET4, TARGET6,
+};
+use etherparse::{IpNumber, TcpHeader};
 use scanfw_core::discovery::{DiscoveryMethod, DiscoveryTechnique};
 use scanfw_core::registry;
 use scanfw_core::technique::{ProbeContext, RawProbe, ReplyContext};
@@ -97,74 +100,41 @@ struct Seed {
 
 /// `transport` under the IP header we sent it with.
 fn sent(v6: bool, proto: u8, transport: &[u8]) -> Vec<u8> {
-    let len = transport.len() as u16;
-    let mut out = if v6 {
-        etherparse::Ipv6Header {
-            payload_length: len,
-            next_header: IpNumber(proto),
-            hop_limit: 64,
-            source: ME6,
-            destination: TARGET6,
-            ..Default::default()
-        }
-        .to_bytes()
-        .to_vec()
-    } else {
-        etherparse::Ipv4Header::new(len, 64, IpNumber(proto), ME4, TARGET4)
-            .expect("ip")
-            .to_bytes()
-            .to_vec()
-    };
-    out.extend_from_slice(transport);
+    let (me, target, _) = addrs(v6);
+    let mut out = Vec::new();
+    ip(me, target)
+        .write(&mut out, IpNumber(proto), transport)
+        .expect("ip");
     out
 }
 
+/// ICMP errors quoting `quoted`, from a router and from the target: host unreachable, port
+/// unreachable and time exceeded, with etherparse's checksums.
 fn errors(v6: bool, quoted: &[u8], owner: &'static str) -> Vec<Seed> {
+    let (me, target, router) = addrs(v6);
+    let (proto, kinds) = if v6 {
+        (58, [(1, 3), (1, 4), (3, 0)])
+    } else {
+        (1, [(3, 1), (3, 3), (11, 0)])
+    };
     let mut out = Vec::new();
-    let (_, target, router) = addrs(v6);
     for (from, from_router) in [(router, true), (target, false)] {
-        let mut pkt = Vec::new();
-        match from {
-            IpAddr::V4(f) => {
-                for t in [
-                    Icmpv4Type::DestinationUnreachable(icmpv4::DestUnreachableHeader::Host),
-                    Icmpv4Type::DestinationUnreachable(icmpv4::DestUnreachableHeader::Port),
-                    Icmpv4Type::TimeExceeded(icmpv4::TimeExceededCode::TtlExceededInTransit),
-                ] {
-                    pkt.clear();
-                    PacketBuilder::ipv4(f.octets(), ME4, 64)
-                        .icmpv4(t)
-                        .write(&mut pkt, quoted)
-                        .expect("icmp");
-                    out.push(Seed {
-                        proto: 1,
-                        pkt: ip_payload(&pkt),
-                        v6,
-                        from_router,
-                        owner: Some(owner),
-                    });
-                }
+        for (ty, code) in kinds {
+            let mut pkt = Vec::new();
+            let ip = ip(from, me);
+            if v6 {
+                ip.icmpv6_raw(ty, code, [0; 4]).write(&mut pkt, quoted)
+            } else {
+                ip.icmpv4_raw(ty, code, [0; 4]).write(&mut pkt, quoted)
             }
-            IpAddr::V6(f) => {
-                for t in [
-                    Icmpv6Type::DestinationUnreachable(icmpv6::DestUnreachableCode::Address),
-                    Icmpv6Type::DestinationUnreachable(icmpv6::DestUnreachableCode::Port),
-                    Icmpv6Type::TimeExceeded(icmpv6::TimeExceededCode::HopLimitExceeded),
-                ] {
-                    pkt.clear();
-                    PacketBuilder::ipv6(f.octets(), ME6, 64)
-                        .icmpv6(t)
-                        .write(&mut pkt, quoted)
-                        .expect("icmp");
-                    out.push(Seed {
-                        proto: 58,
-                        pkt: ip_payload(&pkt),
-                        v6,
-                        from_router,
-                        owner: Some(owner),
-                    });
-                }
-            }
+            .expect("icmp");
+            out.push(Seed {
+                proto,
+                pkt: ip_payload(&pkt),
+                v6,
+                from_router,
+                owner: Some(owner),
+            });
         }
     }
     out
@@ -172,20 +142,15 @@ fn errors(v6: bool, quoted: &[u8], owner: &'static str) -> Vec<Seed> {
 
 /// The target's answers to a probe of protocol `proto` to `dport`.
 fn answers(v6: bool, proto: u8, probe: &[u8], dport: u16) -> Vec<(u8, Vec<u8>)> {
+    let (me, target, _) = addrs(v6);
     let tcp = |f: fn(&mut TcpHeader)| {
         let mut h = TcpHeader::new(dport, SPORT, 77, 29200);
         f(&mut h);
         let mut pkt = Vec::new();
-        if v6 {
-            PacketBuilder::ipv6(TARGET6, ME6, 64)
-                .tcp_header(h)
-                .write(&mut pkt, &[])
-        } else {
-            PacketBuilder::ipv4(TARGET4, ME4, 64)
-                .tcp_header(h)
-                .write(&mut pkt, &[])
-        }
-        .expect("tcp");
+        ip(target, me)
+            .tcp_header(h)
+            .write(&mut pkt, &[])
+            .expect("tcp");
         (6u8, ip_payload(&pkt))
     };
     match proto {
@@ -218,16 +183,8 @@ fn answers(v6: bool, proto: u8, probe: &[u8], dport: u16) -> Vec<(u8, Vec<u8>)> 
         ],
         17 => {
             let mut pkt = Vec::new();
-            if v6 {
-                PacketBuilder::ipv6(TARGET6, ME6, 64)
-                    .udp(dport, SPORT)
-                    .write(&mut pkt, b"answer")
-            } else {
-                PacketBuilder::ipv4(TARGET4, ME4, 64)
-                    .udp(dport, SPORT)
-                    .write(&mut pkt, b"answer")
-            }
-            .expect("udp");
+            let udp = ip(target, me).udp(dport, SPORT);
+            udp.write(&mut pkt, b"answer").expect("udp");
             vec![(17, ip_payload(&pkt))]
         }
         other => panic!("unknown protocol {other}"),
@@ -344,10 +301,7 @@ fn from_of(seed: &Seed) -> IpAddr {
 
 #[test]
 fn random_and_mutated_replies_never_panic() {
-    let seed = env_u64("SCANFW_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
-    let rounds = env_u64("SCANFW_FUZZ_ROUNDS").unwrap_or(12_000) as usize;
-    println!("fuzz seed {seed:#x} ({rounds} rounds per seed packet)");
-    let mut rng = Rng(seed | 1);
+    let (mut rng, rounds) = fuzz_config(DEFAULT_SEED, 12_000);
     let plugins = plugins();
     let seeds = seeds(&plugins);
     let mut total = 0usize;
@@ -369,14 +323,8 @@ fn random_and_mutated_replies_never_panic() {
     // Mutations of valid packets, sometimes under another protocol label or family.
     for s in &seeds {
         for _ in 0..rounds {
-            let mut p = s.pkt.clone();
-            for _ in 0..=rng.below(3) {
-                mutate(&mut rng, &mut p, HOT);
-            }
-            let label = match rng.below(10) {
-                0 => [1u8, 6, 17, 58][rng.below(4)],
-                _ => s.proto,
-            };
+            let p = mutated(&mut rng, &s.pkt, HOT);
+            let label = relabel(&mut rng, s.proto);
             let from = match rng.below(4) {
                 0 => addrs(rng.below(2) == 0).2,
                 1 => addrs(!s.v6).1,
@@ -389,15 +337,14 @@ fn random_and_mutated_replies_never_panic() {
 
     // Pure noise, biased towards plausible ICMP first bytes and quoted IP headers.
     for _ in 0..rounds * 4 {
-        let len = rng.below(120);
-        let mut p: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
-        if len > 30 && rng.below(2) == 0 {
+        let mut p = noise(&mut rng, 120);
+        if p.len() > 30 && rng.below(2) == 0 {
             p[0] = [0u8, 3, 11, 12, 14, 18, 1, 129][rng.below(8)];
             p[8] = [0x45u8, 0x46, 0x4f, 0x60][rng.below(4)];
             p[17] = [1u8, 6, 17, 58][rng.below(4)];
             p[28] = [8u8, 13, 17, 128][rng.below(4)];
         }
-        let proto = [1u8, 6, 17, 58, rng.byte()][rng.below(5)];
+        let proto = any_label(&mut rng);
         let from = addrs(rng.below(2) == 0).1;
         matched += check(&plugins, proto, &p, from, rng.byte(), None).0;
         total += 1;
@@ -405,10 +352,9 @@ fn random_and_mutated_replies_never_panic() {
 
     // Every prefix of every seed.
     for s in &seeds {
-        for n in 0..=s.pkt.len() {
-            check(&plugins, s.proto, &s.pkt[..n], from_of(s), 1, None);
-            total += 1;
-        }
+        total += prefixes(&s.pkt, |p| {
+            check(&plugins, s.proto, p, from_of(s), 1, None);
+        });
     }
 
     println!("{total} packets, {matched} classifications");
@@ -425,16 +371,9 @@ fn every_byte_value_at_every_offset() {
     let mut total = 0usize;
     for s in seeds(&plugins) {
         let from = from_of(&s);
-        let mut p = s.pkt.clone();
-        for i in 0..p.len() {
-            let orig = p[i];
-            for b in 0..=255u8 {
-                p[i] = b;
-                check(&plugins, s.proto, &p, from, 9, None);
-                total += 1;
-            }
-            p[i] = orig;
-        }
+        total += byte_variants(&s.pkt, |p| {
+            check(&plugins, s.proto, p, from, 9, None);
+        });
     }
     println!("{total} single-byte variants");
     assert!(total > 100_000, "{total}");

@@ -6,7 +6,7 @@
 //! rounds per seed frame).
 
 mod common;
-use common::{env_u64, mutate, Rng, ME4, ME6, TARGET4, TARGET6};
+use common::{fuzz_config, mutated, noise, prefixes, ME4, ME6, TARGET4, TARGET6};
 use etherparse::icmpv6::NeighborAdvertisementHeader;
 use etherparse::{
     ArpHardwareId, ArpOperation, ArpPacket, EtherType, Icmpv6Type, NetSlice, PacketBuilder,
@@ -226,9 +226,7 @@ fn check(frame: &[u8]) -> usize {
 
 #[test]
 fn random_and_mutated_frames_never_panic() {
-    let seed = env_u64("SCANFW_FUZZ_SEED").unwrap_or(DEFAULT_SEED);
-    let rounds = env_u64("SCANFW_FUZZ_ROUNDS").unwrap_or(DEFAULT_ROUNDS);
-    let mut rng = Rng(seed | 1);
+    let (mut rng, rounds) = fuzz_config(DEFAULT_SEED, DEFAULT_ROUNDS);
     let seeds = [
         build(&Arp, false),
         build(&Nd, true),
@@ -241,18 +239,13 @@ fn random_and_mutated_frames_never_panic() {
     for s in &seeds {
         assert!(check(s) <= 1);
         for _ in 0..rounds {
-            let mut f = s.clone();
-            for _ in 0..=rng.below(3) {
-                mutate(&mut rng, &mut f, HOT);
-            }
-            answers += check(&f) as u64;
+            answers += check(&mutated(&mut rng, s, HOT)) as u64;
             total += 1;
         }
     }
     // Pure noise, and noise behind a plausible header.
     for _ in 0..rounds * 4 {
-        let len = rng.below(128);
-        let mut f: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
+        let mut f = noise(&mut rng, 128);
         match rng.below(3) {
             0 if f.len() >= 14 => f[12..14].copy_from_slice(&[0x08, 0x06]),
             1 if f.len() >= 22 => {
@@ -268,13 +261,12 @@ fn random_and_mutated_frames_never_panic() {
     }
     // Every prefix of every seed.
     for s in &seeds {
-        for n in 0..s.len() {
-            check(&s[..n]);
-            total += 1;
-        }
+        total += prefixes(s, |f| {
+            check(f);
+        }) as u64;
     }
     assert!(total >= 5000, "{total} frames");
     // Mutations that keep a reply valid (a flipped padding bit, a changed MAC) still answer.
     assert!(answers > 0, "no mutated reply was still an answer");
-    eprintln!("link fixtures: {total} frames (seed {seed:#x}), {answers} answers");
+    eprintln!("link fixtures: {total} frames, {answers} answers");
 }

@@ -1,6 +1,11 @@
 //! What the ICMP discovery plugins share: building a query message (echo, timestamp, address
 //! mask) and recognising its answer, or an ICMP error quoting it.
 //!
+//! A plugin is one [`Query`]: its request and reply types in each family, the reason an answer
+//! gives, the data it sends and whether the answer echoes the cookie. [`Query`]'s [`RawProbe`]
+//! impl is the whole probe; the plugin's file declares it (`method: Raw(QUERY)`, see
+//! [`discovery_plugin!`](super::discovery_plugin)).
+//!
 //! # The probe
 //!
 //! An 8-byte query header followed by the query's data ([`Query::body`]):
@@ -44,7 +49,9 @@ use scanfw_core::packet::{
     icmp_checksum, parse_icmp_error, parse_icmp_query, reply_icmp_verdict, IcmpQuery,
     ICMP_QUERY_HEADER_LEN, IPPROTO_ICMP, IPPROTO_ICMPV6,
 };
-use scanfw_core::technique::{Echo, ProbeBuildError, ProbeContext, RawMatch, ReplyContext};
+use scanfw_core::technique::{
+    Echo, ProbeBuildError, ProbeContext, RawMatch, RawProbe, ReplyContext,
+};
 use scanfw_core::{Reason, Verdict};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
@@ -95,57 +102,8 @@ impl Query {
     }
 
     /// Whether the query exists for IPv6 targets.
-    pub(crate) fn has_v6(&self) -> bool {
+    pub(crate) const fn has_v6(&self) -> bool {
         self.v6.is_some()
-    }
-
-    /// Writes the request for `ctx` (see the module docs) and returns its length.
-    pub(crate) fn build(
-        &self,
-        ctx: &ProbeContext,
-        buf: &mut [u8],
-    ) -> Result<usize, ProbeBuildError> {
-        if ctx.src.is_ipv4() != ctx.dst.is_ipv4() {
-            return Err(ProbeBuildError::FamilyMismatch);
-        }
-        let types = self
-            .types(ctx.dst.is_ipv6())
-            .ok_or(ProbeBuildError::UnsupportedFamily(self.name))?;
-        let len = ICMP_QUERY_HEADER_LEN + self.body.len();
-        let Some(out) = buf.get_mut(..len) else {
-            return Err(ProbeBuildError::BufferTooSmall(len));
-        };
-        out[0] = types.request;
-        out[1] = 0;
-        out[2..4].fill(0);
-        out[4..6].copy_from_slice(&ctx.src.port().to_be_bytes());
-        // The low half of the cookie: the cast keeps exactly those bits.
-        out[6..8].copy_from_slice(&(ctx.cookie as u16).to_be_bytes());
-        out[ICMP_QUERY_HEADER_LEN..].copy_from_slice(self.body);
-        if self.echoes_cookie {
-            if let Some(c) = out.get_mut(COOKIE_AT..COOKIE_AT + COOKIE_LEN) {
-                c.copy_from_slice(&ctx.cookie.to_be_bytes());
-            }
-        }
-        let sum = icmp_checksum(ctx.src.ip(), ctx.dst.ip(), out);
-        out[2..4].copy_from_slice(&sum.to_be_bytes());
-        Ok(len)
-    }
-
-    /// Recognises an answer to the query or an error quoting it (see the module docs).
-    pub(crate) fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch> {
-        let v6 = match reply.ip_protocol {
-            IPPROTO_ICMP => false,
-            IPPROTO_ICMPV6 => true,
-            _ => return None,
-        };
-        let types = self.types(v6)?;
-        let head = parse_icmp_query(reply.payload)?;
-        if head.icmp_type == types.reply {
-            self.answer(reply, &head)
-        } else {
-            self.error(reply, types.request)
-        }
     }
 
     fn answer(&self, reply: &ReplyContext<'_>, head: &IcmpQuery) -> Option<RawMatch> {
@@ -197,6 +155,67 @@ impl Query {
             .ok()?;
         let cookie = u32::from_be_bytes(bytes);
         (cookie as u16 == seq).then_some(Echo::Cookie(cookie))
+    }
+}
+
+/// The query as a probe: ICMP (1) to IPv4 targets, ICMPv6 (58) to IPv6 ones where the query
+/// exists (its IPv4 number otherwise, as a probe that exists in one family only).
+impl RawProbe for Query {
+    fn ip_protocol(&self) -> u8 {
+        IPPROTO_ICMP
+    }
+
+    fn ip_protocol_for(&self, v6: bool) -> u8 {
+        if v6 && self.has_v6() {
+            IPPROTO_ICMPV6
+        } else {
+            IPPROTO_ICMP
+        }
+    }
+
+    /// Writes the request for `ctx` (see the module docs) and returns its length.
+    fn build(&self, ctx: &ProbeContext, buf: &mut [u8]) -> Result<usize, ProbeBuildError> {
+        if ctx.src.is_ipv4() != ctx.dst.is_ipv4() {
+            return Err(ProbeBuildError::FamilyMismatch);
+        }
+        let types = self
+            .types(ctx.dst.is_ipv6())
+            .ok_or(ProbeBuildError::UnsupportedFamily(self.name))?;
+        let len = ICMP_QUERY_HEADER_LEN + self.body.len();
+        let Some(out) = buf.get_mut(..len) else {
+            return Err(ProbeBuildError::BufferTooSmall(len));
+        };
+        out[0] = types.request;
+        out[1] = 0;
+        out[2..4].fill(0);
+        out[4..6].copy_from_slice(&ctx.src.port().to_be_bytes());
+        // The low half of the cookie: the cast keeps exactly those bits.
+        out[6..8].copy_from_slice(&(ctx.cookie as u16).to_be_bytes());
+        out[ICMP_QUERY_HEADER_LEN..].copy_from_slice(self.body);
+        if self.echoes_cookie {
+            if let Some(c) = out.get_mut(COOKIE_AT..COOKIE_AT + COOKIE_LEN) {
+                c.copy_from_slice(&ctx.cookie.to_be_bytes());
+            }
+        }
+        let sum = icmp_checksum(ctx.src.ip(), ctx.dst.ip(), out);
+        out[2..4].copy_from_slice(&sum.to_be_bytes());
+        Ok(len)
+    }
+
+    /// Recognises an answer to the query or an error quoting it (see the module docs).
+    fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch> {
+        let v6 = match reply.ip_protocol {
+            IPPROTO_ICMP => false,
+            IPPROTO_ICMPV6 => true,
+            _ => return None,
+        };
+        let types = self.types(v6)?;
+        let head = parse_icmp_query(reply.payload)?;
+        if head.icmp_type == types.reply {
+            self.answer(reply, &head)
+        } else {
+            self.error(reply, types.request)
+        }
     }
 }
 

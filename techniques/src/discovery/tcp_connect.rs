@@ -7,51 +7,16 @@
 //! `ENETUNREACH` (`net-unreach`) mean it was reported unreachable. Every other error says
 //! nothing about the host.
 
-use super::port_list;
-use scanfw_core::discovery::{DiscoveryMethod, DiscoveryTechnique};
-use scanfw_core::registry::DiscoveryDescriptor;
+use super::discovery_plugin;
 use scanfw_core::technique::{ConnectOutcome, ConnectProbe};
 use scanfw_core::{Reason, Verdict};
 
-const NAME: &str = "tcp-connect";
-const DEFAULT_PORTS: &[u16] = &[80, 443];
-
-/// The TCP connect discovery plugin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TcpConnectPing {
-    ports: Vec<u16>,
-}
-
-impl TcpConnectPing {
-    /// The plugin connecting to `ports` (80 and 443 when empty); port 0 is refused.
-    pub fn new(ports: &[u16]) -> Result<TcpConnectPing, String> {
-        Ok(TcpConnectPing {
-            ports: port_list(NAME, ports, DEFAULT_PORTS)?,
-        })
-    }
-}
-
-inventory::submit! {
-    DiscoveryDescriptor {
-        name: NAME,
-        nmap_letter: None,
-        summary: "TCP connect() to each port (default 80, 443), no privileges: connected or refused means up",
-        needs_privilege: false,
-        default_ports: Some(DEFAULT_PORTS),
-        constructor: |p| TcpConnectPing::new(p).map(|t| Box::new(t) as Box<dyn DiscoveryTechnique>),
-    }
-}
-
-impl DiscoveryTechnique for TcpConnectPing {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn method(&self) -> DiscoveryMethod<'_> {
-        DiscoveryMethod::Connect(self)
-    }
-    fn ports(&self) -> &[u16] {
-        &self.ports
-    }
+discovery_plugin! {
+    /// The TCP connect discovery plugin.
+    pub struct TcpConnectPing { ports: Vec<u16> = [80, 443] }
+    name: "tcp-connect", letter: None, privileged: false,
+    summary: "TCP connect() to each port (default 80, 443), no privileges: connected or refused means up",
+    method: Connect,
 }
 
 impl ConnectProbe for TcpConnectPing {
@@ -75,7 +40,7 @@ impl ConnectProbe for TcpConnectPing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scanfw_core::discovery::HostAnswer;
+    use scanfw_core::discovery::{DiscoveryMethod, DiscoveryTechnique, HostAnswer};
 
     #[test]
     fn contract() {

@@ -22,16 +22,11 @@
 use super::{
     be16_at, mac_at, unicast_mac, write_eth, ETHERTYPE_ARP, ETHERTYPE_IPV4, ETH_HEADER_LEN,
 };
-use crate::discovery::{no_ports, NO_PORTS};
-use scanfw_core::discovery::{
-    DiscoveryMethod, DiscoveryTechnique, LinkContext, LinkMatch, LinkProbe,
-};
-use scanfw_core::registry::DiscoveryDescriptor;
+use crate::discovery::discovery_plugin;
+use scanfw_core::discovery::{LinkContext, LinkMatch, LinkProbe};
 use scanfw_core::technique::ProbeBuildError;
 use scanfw_core::{Reason, Verdict};
 use std::net::{IpAddr, Ipv4Addr};
-
-const NAME: &str = "arp";
 
 /// Length of the request frame: Ethernet header and the 28-byte ARP message.
 pub(crate) const ARP_FRAME_LEN: usize = ETH_HEADER_LEN + 28;
@@ -41,41 +36,12 @@ const HTYPE_ETHERNET: u16 = 1;
 const OP_REQUEST: u16 = 1;
 const OP_REPLY: u16 = 2;
 
-/// The ARP discovery plugin (IPv4 neighbours).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Arp;
-
-impl Arp {
-    /// The plugin; it takes no ports, so `ports` must be empty.
-    pub fn new(ports: &[u16]) -> Result<Arp, String> {
-        no_ports(NAME, ports).map(|()| Arp)
-    }
-}
-
-inventory::submit! {
-    DiscoveryDescriptor {
-        name: NAME,
-        nmap_letter: Some('R'),
-        summary: "ARP request to an IPv4 neighbour on the local Ethernet: an ARP reply means up",
-        needs_privilege: true,
-        default_ports: None,
-        constructor: |p| Arp::new(p).map(|t| Box::new(t) as Box<dyn DiscoveryTechnique>),
-    }
-}
-
-impl DiscoveryTechnique for Arp {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn method(&self) -> DiscoveryMethod<'_> {
-        DiscoveryMethod::Link(self)
-    }
-    fn ports(&self) -> &[u16] {
-        NO_PORTS
-    }
-    fn supports(&self, v6: bool) -> bool {
-        !v6
-    }
+discovery_plugin! {
+    /// The ARP discovery plugin (IPv4 neighbours).
+    pub struct Arp;
+    name: "arp", letter: Some('R'), privileged: true,
+    summary: "ARP request to an IPv4 neighbour on the local Ethernet: an ARP reply means up",
+    method: Link, supports: |v6| !v6,
 }
 
 impl LinkProbe for Arp {
@@ -133,28 +99,21 @@ impl LinkProbe for Arp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::testkit::*;
     use etherparse::{
         ArpHardwareId, ArpOperation, ArpPacket, EtherType, Ethernet2HeaderSlice, PacketBuilder,
     };
     use scanfw_core::discovery::HostAnswer;
 
-    const MY_MAC: [u8; 6] = [0x02, 0x5c, 0xaf, 0x00, 0x00, 0x01];
-    const HIS_MAC: [u8; 6] = [0x02, 0x5c, 0xaf, 0x00, 0x00, 0x02];
     const ME: [u8; 4] = [192, 0, 2, 1];
     const HIM: [u8; 4] = [192, 0, 2, 77];
 
     fn ctx() -> LinkContext {
-        LinkContext {
-            src_mac: MY_MAC,
-            src_ip: IpAddr::from(ME),
-            dst_ip: IpAddr::from(HIM),
-        }
+        link_ctx(ME, HIM)
     }
 
     fn request() -> Vec<u8> {
-        let mut buf = [0u8; 1514];
-        let n = Arp.build(&ctx(), &mut buf).expect("build");
-        buf[..n].to_vec()
+        frame(&Arp, &ctx())
     }
 
     /// The target's reply, built by etherparse: `op` from `sha`/`spa` to us.
@@ -183,14 +142,7 @@ mod tests {
 
     #[test]
     fn contract() {
-        assert_eq!(Arp.name(), "arp");
-        assert_eq!(Arp.ports(), [0]);
-        assert!(Arp.supports(false) && !Arp.supports(true));
-        assert!(!LinkProbe::ipv6(&Arp));
-        assert_eq!(format!("{:?}", Arp.method()), "Link");
-        assert!(Arp::new(&[]).is_ok());
-        let e = Arp::new(&[80]).expect_err("ports");
-        assert!(e.contains("arp"), "{e}");
+        check_contract(&Arp, Arp::new, "arp", false, &[80]);
     }
 
     #[test]
@@ -223,23 +175,8 @@ mod tests {
 
     #[test]
     fn build_errors() {
-        assert_eq!(
-            Arp.build(&ctx(), &mut [0u8; 41]),
-            Err(ProbeBuildError::BufferTooSmall(42))
-        );
-        assert_eq!(Arp.build(&ctx(), &mut [0u8; 42]), Ok(42));
         let v6: IpAddr = "2001:db8::1".parse().expect("v6");
-        for (src, dst) in [(v6, ctx().dst_ip), (ctx().src_ip, v6), (v6, v6)] {
-            let c = LinkContext {
-                src_ip: src,
-                dst_ip: dst,
-                ..ctx()
-            };
-            assert_eq!(
-                Arp.build(&c, &mut [0u8; 64]),
-                Err(ProbeBuildError::FamilyMismatch)
-            );
-        }
+        check_build_errors(&Arp, &ctx(), 42, v6);
     }
 
     #[test]
@@ -308,9 +245,6 @@ mod tests {
 
     #[test]
     fn truncated() {
-        let r = reply();
-        for n in 0..r.len() {
-            assert_eq!(Arp.classify(&r[..n]), None, "{n} bytes");
-        }
+        check_truncated(&Arp, &reply());
     }
 }

@@ -14,12 +14,15 @@
 //! Both register the letter `R` (nmap's `-PR` means ARP for IPv4 and Neighbor Discovery for
 //! IPv6); a lookup by letter finds `arp`, the first by name. Both take no ports (`ports()` is
 //! `[0]`), need `CAP_NET_RAW`, and answer [`ProbeBuildError::FamilyMismatch`] for a target or
-//! source of the other family.
+//! source of the other family. Type, registration and `DiscoveryTechnique` impl are written by
+//! the discovery plugins' macro (`discovery_plugin!`); each file holds its `LinkProbe` impl.
 //!
 //! [`ProbeBuildError::FamilyMismatch`]: scanfw_core::technique::ProbeBuildError::FamilyMismatch
 
 mod arp;
 mod nd;
+#[cfg(test)]
+mod testkit;
 
 pub use arp::Arp;
 pub use nd::Nd;

@@ -23,17 +23,12 @@
 //! is zero or multicast makes it no answer.
 
 use super::{be16_at, mac_at, unicast_mac, write_eth, ETHERTYPE_IPV6, ETH_HEADER_LEN};
-use crate::discovery::{no_ports, NO_PORTS};
-use scanfw_core::discovery::{
-    DiscoveryMethod, DiscoveryTechnique, LinkContext, LinkMatch, LinkProbe,
-};
+use crate::discovery::discovery_plugin;
+use scanfw_core::discovery::{LinkContext, LinkMatch, LinkProbe};
 use scanfw_core::packet::{icmp_checksum, IPPROTO_ICMPV6};
-use scanfw_core::registry::DiscoveryDescriptor;
 use scanfw_core::technique::ProbeBuildError;
 use scanfw_core::{Reason, Verdict};
 use std::net::{IpAddr, Ipv6Addr};
-
-const NAME: &str = "nd";
 
 /// Length of an IPv6 header.
 const IPV6_HEADER_LEN: usize = 40;
@@ -72,41 +67,12 @@ fn multicast_mac(group: Ipv6Addr) -> [u8; 6] {
     [0x33, 0x33, g[12], g[13], g[14], g[15]]
 }
 
-/// The Neighbor Discovery plugin (IPv6 neighbours).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Nd;
-
-impl Nd {
-    /// The plugin; it takes no ports, so `ports` must be empty.
-    pub fn new(ports: &[u16]) -> Result<Nd, String> {
-        no_ports(NAME, ports).map(|()| Nd)
-    }
-}
-
-inventory::submit! {
-    DiscoveryDescriptor {
-        name: NAME,
-        nmap_letter: Some('R'),
-        summary: "ICMPv6 neighbor solicitation to an IPv6 neighbour on the local Ethernet: a neighbor advertisement means up",
-        needs_privilege: true,
-        default_ports: None,
-        constructor: |p| Nd::new(p).map(|t| Box::new(t) as Box<dyn DiscoveryTechnique>),
-    }
-}
-
-impl DiscoveryTechnique for Nd {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-    fn method(&self) -> DiscoveryMethod<'_> {
-        DiscoveryMethod::Link(self)
-    }
-    fn ports(&self) -> &[u16] {
-        NO_PORTS
-    }
-    fn supports(&self, v6: bool) -> bool {
-        v6
-    }
+discovery_plugin! {
+    /// The Neighbor Discovery plugin (IPv6 neighbours).
+    pub struct Nd;
+    name: "nd", letter: Some('R'), privileged: true,
+    summary: "ICMPv6 neighbor solicitation to an IPv6 neighbour on the local Ethernet: a neighbor advertisement means up",
+    method: Link, supports: |v6| v6,
 }
 
 impl LinkProbe for Nd {
@@ -212,6 +178,7 @@ fn target_lladdr(mut options: &[u8]) -> Option<Option<[u8; 6]>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::testkit::*;
     use etherparse::icmpv6::{NdpOptionSlice, NeighborAdvertisementHeader};
     use etherparse::{
         EtherType, Icmpv6Slice, Icmpv6Type, IpNumber, LinkSlice, NetSlice, PacketBuilder,
@@ -219,25 +186,17 @@ mod tests {
     };
     use scanfw_core::discovery::HostAnswer;
 
-    const MY_MAC: [u8; 6] = [0x02, 0x5c, 0xaf, 0x00, 0x00, 0x01];
-    const HIS_MAC: [u8; 6] = [0x02, 0x5c, 0xaf, 0x00, 0x00, 0x02];
     const ME: [u8; 16] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     const HIM: [u8; 16] = [
         0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
     ];
 
     fn ctx() -> LinkContext {
-        LinkContext {
-            src_mac: MY_MAC,
-            src_ip: IpAddr::from(ME),
-            dst_ip: IpAddr::from(HIM),
-        }
+        link_ctx(ME, HIM)
     }
 
     fn solicitation() -> Vec<u8> {
-        let mut buf = [0u8; 1514];
-        let n = Nd.build(&ctx(), &mut buf).expect("build");
-        buf[..n].to_vec()
+        frame(&Nd, &ctx())
     }
 
     /// A Neighbor Advertisement built by etherparse: from `src` to `dst` with `hop_limit`,
@@ -275,14 +234,7 @@ mod tests {
 
     #[test]
     fn contract() {
-        assert_eq!(Nd.name(), "nd");
-        assert_eq!(Nd.ports(), [0]);
-        assert!(Nd.supports(true) && !Nd.supports(false));
-        assert!(LinkProbe::ipv6(&Nd));
-        assert_eq!(format!("{:?}", Nd.method()), "Link");
-        assert!(Nd::new(&[]).is_ok());
-        let e = Nd::new(&[1, 2]).expect_err("ports");
-        assert!(e.contains("nd"), "{e}");
+        check_contract(&Nd, Nd::new, "nd", true, &[1, 2]);
     }
 
     #[test]
@@ -375,22 +327,7 @@ mod tests {
 
     #[test]
     fn build_errors() {
-        assert_eq!(
-            Nd.build(&ctx(), &mut [0u8; 85]),
-            Err(ProbeBuildError::BufferTooSmall(86))
-        );
-        let v4 = IpAddr::from([192, 0, 2, 1]);
-        for (src, dst) in [(v4, ctx().dst_ip), (ctx().src_ip, v4), (v4, v4)] {
-            let c = LinkContext {
-                src_ip: src,
-                dst_ip: dst,
-                ..ctx()
-            };
-            assert_eq!(
-                Nd.build(&c, &mut [0u8; 128]),
-                Err(ProbeBuildError::FamilyMismatch)
-            );
-        }
+        check_build_errors(&Nd, &ctx(), 86, IpAddr::from([192, 0, 2, 1]));
     }
 
     #[test]
@@ -527,9 +464,6 @@ mod tests {
 
     #[test]
     fn truncated() {
-        let r = reply();
-        for n in 0..r.len() {
-            assert_eq!(Nd.classify(&r[..n]), None, "{n} bytes");
-        }
+        check_truncated(&Nd, &reply());
     }
 }

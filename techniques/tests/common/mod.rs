@@ -1,5 +1,14 @@
-//! Helpers shared by the fuzz tests: fixed addresses, a reproducible PRNG, packet mutation.
+//! Helpers shared by the fuzz tests: fixed addresses, a reproducible PRNG and its settings,
+//! packet mutation, the loops every fuzz test runs (mutations, noise, single-byte variants) and
+//! IP packet builders.
+//!
+//! A fuzz test is reproducible: its generator starts from a fixed seed, which
+//! `SCANFW_FUZZ_SEED` overrides, and runs a number of rounds per seed packet, which
+//! `SCANFW_FUZZ_ROUNDS` overrides ([`fuzz_config`]); the seed is printed.
 #![allow(dead_code)]
+
+use etherparse::{IpHeaders, PacketBuilder, PacketBuilderStep};
+use std::net::IpAddr;
 
 pub const ME4: [u8; 4] = [192, 0, 2, 1];
 pub const TARGET4: [u8; 4] = [198, 51, 100, 7];
@@ -98,5 +107,71 @@ pub fn mutate(rng: &mut Rng, pkt: &mut Vec<u8>, hot: &[usize]) {
                 pkt.swap(a, b);
             }
         }
+    }
+}
+
+/// The generator and the number of rounds per seed packet of a fuzz test: `SCANFW_FUZZ_SEED`
+/// and `SCANFW_FUZZ_ROUNDS`, else these defaults. Prints the seed.
+pub fn fuzz_config(default_seed: u64, default_rounds: u64) -> (Rng, usize) {
+    let seed = env_u64("SCANFW_FUZZ_SEED").unwrap_or(default_seed);
+    let rounds = env_u64("SCANFW_FUZZ_ROUNDS").unwrap_or(default_rounds) as usize;
+    println!("fuzz seed {seed:#x} ({rounds} rounds per seed packet)");
+    (Rng(seed | 1), rounds)
+}
+
+/// A copy of `pkt` after one to three [`mutate`] changes.
+pub fn mutated(rng: &mut Rng, pkt: &[u8], hot: &[usize]) -> Vec<u8> {
+    let mut p = pkt.to_vec();
+    for _ in 0..=rng.below(3) {
+        mutate(rng, &mut p, hot);
+    }
+    p
+}
+
+/// `proto`, or one time in ten ICMP, TCP, UDP or ICMPv6: the same bytes under another label.
+pub fn relabel(rng: &mut Rng, proto: u8) -> u8 {
+    match rng.below(10) {
+        0 => [1u8, 6, 17, 58][rng.below(4)],
+        _ => proto,
+    }
+}
+
+/// Fewer than `max` random bytes.
+pub fn noise(rng: &mut Rng, max: usize) -> Vec<u8> {
+    let len = rng.below(max);
+    (0..len).map(|_| rng.byte()).collect()
+}
+
+/// A label for noise: ICMP, TCP, UDP, ICMPv6 or any byte.
+pub fn any_label(rng: &mut Rng) -> u8 {
+    [1u8, 6, 17, 58, rng.byte()][rng.below(5)]
+}
+
+/// Calls `f` on every prefix of `pkt`, the empty one and `pkt` itself included, and returns
+/// how many there were.
+pub fn prefixes(pkt: &[u8], mut f: impl FnMut(&[u8])) -> usize {
+    (0..=pkt.len()).map(|n| f(&pkt[..n])).count()
+}
+
+/// Calls `f` on every single-byte substitution of `pkt` (every value at every offset) and
+/// returns how many there were.
+pub fn byte_variants(pkt: &[u8], mut f: impl FnMut(&[u8])) -> usize {
+    let mut p = pkt.to_vec();
+    for (i, &orig) in pkt.iter().enumerate() {
+        for b in 0..=255u8 {
+            p[i] = b;
+            f(&p);
+        }
+        p[i] = orig;
+    }
+    pkt.len() * 256
+}
+
+/// An IP packet builder from `src` to `dst` (one family) with hop limit 64.
+pub fn ip(src: IpAddr, dst: IpAddr) -> PacketBuilderStep<IpHeaders> {
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => PacketBuilder::ipv4(s.octets(), d.octets(), 64),
+        (IpAddr::V6(s), IpAddr::V6(d)) => PacketBuilder::ipv6(s.octets(), d.octets(), 64),
+        _ => panic!("{src} and {dst} are of different families"),
     }
 }

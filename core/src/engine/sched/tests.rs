@@ -122,6 +122,18 @@ fn simulate(
     rtt: Duration,
     stop_at: Option<Instant>,
 ) -> Run {
+    simulate_lossy(job, t0, live, rtt, stop_at, |_| false)
+}
+
+/// As [`simulate`], and `lost` says which transmissions (n-th probe sent) the network drops.
+fn simulate_lossy(
+    job: &ScanJob,
+    t0: Instant,
+    live: impl Fn(IpAddr) -> bool,
+    rtt: Duration,
+    stop_at: Option<Instant>,
+    lost: impl Fn(usize) -> bool,
+) -> Run {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut s = Scheduler::new(job, &tx, usize::MAX, 4096, t0, SystemTime::UNIX_EPOCH);
     let mut now = t0;
@@ -139,7 +151,7 @@ fn simulate(
                     let dst = s.destination(p).expect("destination");
                     s.sent(p, now);
                     sent.push((dst, p.try_no));
-                    if live(dst.ip()) {
+                    if live(dst.ip()) && !lost(sent.len()) {
                         pending.push((now + rtt, p));
                     }
                 }
@@ -384,6 +396,29 @@ fn many_sparse_hosts_finish_in_a_few_timeouts() {
         "{}",
         r.stats.retransmissions
     );
+}
+
+#[test]
+fn random_loss_is_not_congestion() {
+    let t0 = Instant::now();
+    let job = job("198.18.0.1", "1-20000", false, t3());
+    let clean = simulate(&job, t0, |_| true, ms(2), None);
+    // 5 % of the transmissions are lost, spread evenly (a keyed hash of the send number).
+    let lossy = simulate_lossy(&job, t0, |_| true, ms(2), None, |n| {
+        ((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % 20 == 0
+    });
+    for r in [&clean, &lossy] {
+        assert_eq!(r.hosts.len(), 1);
+        assert_eq!(r.hosts[0].ports.len(), 20000);
+        assert!(r.hosts[0].ports.iter().all(|p| p.state == PortState::Open));
+    }
+    assert!(lossy.stats.retransmissions >= 500, "{}", lossy.stats.retransmissions);
+    let (c, l) = (
+        clean.end.saturating_duration_since(t0),
+        lossy.end.saturating_duration_since(t0),
+    );
+    // The window stays open: losses cost their retransmissions, not a crawl.
+    assert!(l < c * 3 + ms(500), "clean {c:?}, lossy {l:?}");
 }
 
 #[test]
