@@ -31,6 +31,42 @@ const fn prof(text: &'static str, expect: &'static str) -> Case {
 }
 
 const CASES: &[Case] = &[
+    // host discovery and names
+    case(&["-PS0", "127.0.0.1"], "-PS0: invalid port list `0`"),
+    case(&["-PSabc", "127.0.0.1"], "-PSabc: invalid port list `abc`"),
+    case(&["-PA80,,81", "127.0.0.1"], "-PA80,,81: invalid port list"),
+    case(&["-PE80", "127.0.0.1"], "-PE80: -PE takes no ports"),
+    case(&["-PY", "127.0.0.1"], "scanfw does no SCTP discovery (-PY)"),
+    case(
+        &["-PO", "127.0.0.1"],
+        "scanfw does no IP protocol ping (-PO)",
+    ),
+    case(&["-PQ", "127.0.0.1"], "unknown discovery option -PQ"),
+    case(
+        &["-sn", "-p", "80", "127.0.0.1"],
+        "-sn (host discovery only) cannot be combined",
+    ),
+    case(
+        &["-sn", "-sT", "127.0.0.1"],
+        "-sn (host discovery only) cannot be combined",
+    ),
+    case(
+        &["--dns-servers", "a.b", "127.0.0.1"],
+        "--dns-servers: `a.b` is not an IP address",
+    ),
+    case(
+        &["--dns-servers", "1.2.3.4:0", "127.0.0.1"],
+        "--dns-servers: `1.2.3.4:0` has an invalid port",
+    ),
+    case(&["-n", "-R", "127.0.0.1"], "cannot be used with"),
+    case(
+        &["-sT", "-PE", "127.0.0.1"],
+        "cannot run with a connect() scan (-sT)",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[discovery]\nmethods = [\"icmp-echoo\"]\n",
+        "unknown discovery method `icmp-echoo`",
+    ),
     // targets
     case(&[], "no targets given"),
     case(&["300.1.1.1"], "invalid octet range in `300.1.1.1`"),
