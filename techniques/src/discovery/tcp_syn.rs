@@ -25,15 +25,15 @@ discovery_plugin! {
 mod tests {
     use super::*;
     use crate::discovery::testkit::*;
-    use etherparse::TcpHeader;
+    use etherparse::{TcpHeader, TcpOptionElement};
     use scanfw_core::technique::{Echo, ProbeBuildError, RawProbe};
     use scanfw_core::Reason;
 
     /// The port `flags::testkit::tcp_reply` answers from.
     const PORT: u16 = 443;
 
-    /// The SYN scan's probe byte for byte (whose own tests check every field and the checksum
-    /// of this very probe: same addresses, ports and cookie), to each port of the list.
+    /// The SYN scan's probe byte for byte, to each port of the list. (The SYN scan's tests
+    /// check this very probe's checksum with etherparse: same addresses, ports and cookie.)
     #[test]
     fn probe_is_a_syn_carrying_the_cookie() {
         let plugin = TcpSynPing::new(&[PORT]).expect("plugin");
@@ -48,6 +48,8 @@ mod tests {
                 (0, 0, 1024)
             );
             assert!(h.syn && !h.ack && !h.rst && !h.fin && !h.psh && !h.urg);
+            let opts: Vec<_> = h.options_iterator().collect();
+            assert_eq!(opts, [Ok(TcpOptionElement::MaximumSegmentSize(1460))]);
         }
         assert_eq!(
             plugin.build(&mixed_ctx(), &mut [0u8; 64]),

@@ -101,7 +101,7 @@ mod tests {
     use super::*;
     use crate::link::testkit::*;
     use etherparse::{
-        ArpHardwareId, ArpOperation, ArpPacket, EtherType, Ethernet2HeaderSlice, PacketBuilder,
+        ArpEthIpv4Packet, ArpOperation, ArpPacket, EtherType, Ethernet2HeaderSlice, PacketBuilder,
     };
     use scanfw_core::discovery::HostAnswer;
 
@@ -116,23 +116,19 @@ mod tests {
         frame(&Arp, &ctx())
     }
 
-    /// The target's reply, built by etherparse: `op` from `sha`/`spa` to us.
-    fn reply_with(op: ArpOperation, sha: [u8; 6], spa: [u8; 4]) -> Vec<u8> {
-        let arp = ArpPacket::new(
-            ArpHardwareId::ETHERNET,
-            EtherType::IPV4,
-            op,
-            &sha,
-            &spa,
-            &MY_MAC,
-            &ME,
-        )
-        .expect("arp");
+    /// The target's reply, built by etherparse: `operation` from `sender_mac`/`sender_ipv4`
+    /// to us.
+    fn reply_with(operation: ArpOperation, sender_mac: [u8; 6], sender_ipv4: [u8; 4]) -> Vec<u8> {
+        let arp = ArpEthIpv4Packet {
+            operation,
+            sender_mac,
+            sender_ipv4,
+            target_mac: MY_MAC,
+            target_ipv4: ME,
+        };
         let mut out = Vec::new();
-        PacketBuilder::ethernet2(sha, MY_MAC)
-            .arp(arp)
-            .write(&mut out)
-            .expect("write");
+        let frame = PacketBuilder::ethernet2(sender_mac, MY_MAC).arp(arp.into());
+        frame.write(&mut out).expect("write");
         out
     }
 

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 use etherparse::{IpHeaders, PacketBuilder, PacketBuilderStep};
+use scanfw_core::technique::ReplyContext;
 use std::net::IpAddr;
 
 pub const ME4: [u8; 4] = [192, 0, 2, 1];
@@ -150,7 +151,10 @@ pub fn any_label(rng: &mut Rng) -> u8 {
 /// Calls `f` on every prefix of `pkt`, the empty one and `pkt` itself included, and returns
 /// how many there were.
 pub fn prefixes(pkt: &[u8], mut f: impl FnMut(&[u8])) -> usize {
-    (0..=pkt.len()).map(|n| f(&pkt[..n])).count()
+    for n in 0..=pkt.len() {
+        f(&pkt[..n]);
+    }
+    pkt.len() + 1
 }
 
 /// Calls `f` on every single-byte substitution of `pkt` (every value at every offset) and
@@ -165,6 +169,32 @@ pub fn byte_variants(pkt: &[u8], mut f: impl FnMut(&[u8])) -> usize {
         p[i] = orig;
     }
     pkt.len() * 256
+}
+
+/// The end of a fuzz test: prints how many packets went through and how many were classified,
+/// and checks that some were and, at the default rounds or more (`full`), that at least
+/// `min_total` went through.
+pub fn check_totals(total: usize, matched: usize, full: bool, min_total: usize) {
+    println!("{total} packets, {matched} classified");
+    assert!(!full || total >= min_total, "{total}");
+    assert!(matched > 0);
+}
+
+/// `payload` received from `from` by us ([`ME4`] or [`ME6`]) under IP protocol `proto`, with
+/// `ttl`.
+pub fn received(from: IpAddr, proto: u8, ttl: u8, payload: &[u8]) -> ReplyContext<'_> {
+    let to = if from.is_ipv4() {
+        IpAddr::from(ME4)
+    } else {
+        IpAddr::from(ME6)
+    };
+    ReplyContext {
+        from,
+        to,
+        ttl,
+        ip_protocol: proto,
+        payload,
+    }
 }
 
 /// An IP packet builder from `src` to `dst` (one family) with hop limit 64.
