@@ -69,6 +69,7 @@ done
 
 cleanup() {
   [ -n "${svc_pid:-}" ] && kill "$svc_pid" 2>/dev/null || true
+  [ -n "${hold_pid:-}" ] && kill "$hold_pid" 2>/dev/null || true
   ip netns del "$S" 2>/dev/null || true
   ip netns del "$T" 2>/dev/null || true
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "sparse: outputs kept in $work" >&2; else rm -rf "$work"; fi
@@ -329,7 +330,8 @@ for c in "${cases[@]}"; do
       report allports scanfw "$SCANFW_CAP"; report allports nmap "$NMAP_CAP" "$ref" ;;
     hold)
       echo "sparse: lab up: scanner netns $S, target netns $T, block $BLOCK and $BLOCK6, gateway MAC $GWMAC; Ctrl-C to tear down"
-      while sleep 3600; do :; done ;;
+      # (sleep in the background and wait: a signal then ends the wait at once)
+      while :; do sleep 3600 & hold_pid=$!; wait "$hold_pid" || true; done ;;
     *) echo "sparse: unknown case $c" >&2; exit 2 ;;
   esac
 done

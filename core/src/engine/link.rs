@@ -26,4 +26,4 @@ mod route_table;
 mod wake;
 
 pub use channel::LinkChannel;
-pub use route::{on_link, LinkRoute};
+pub use route::{on_link, LinkRoute, LinkTable};

@@ -34,15 +34,39 @@ pub struct LinkRoute {
 /// (no privileges needed). IPv6 link-local targets carry no zone here, so they resolve to the
 /// interface whose `fe80::/64` route wins.
 pub fn on_link(dst: IpAddr) -> Option<LinkRoute> {
-    if !unicast(dst) {
-        return None;
+    LinkTable::load().on_link(dst)
+}
+
+/// The routing tables and interfaces read once, so that many targets are looked up without
+/// reading `/proc` and the interface list again for each (a scan of a /16 asks 65536 times).
+#[derive(Debug, Clone, Default)]
+pub struct LinkTable {
+    v4: Vec<Route>,
+    v6: Vec<Route>,
+    ifaces: Vec<Iface>,
+}
+
+impl LinkTable {
+    /// Reads the calling thread's routing tables and interfaces now.
+    pub fn load() -> LinkTable {
+        LinkTable {
+            v4: read_routes(false).unwrap_or_default(),
+            v6: read_routes(true).unwrap_or_default(),
+            ifaces: pnet_datalink::interfaces()
+                .iter()
+                .map(Iface::from)
+                .collect(),
+        }
     }
-    let routes = read_routes(dst.is_ipv6())?;
-    let ifaces: Vec<Iface> = pnet_datalink::interfaces()
-        .iter()
-        .map(Iface::from)
-        .collect();
-    resolve(dst, &routes, &ifaces)
+
+    /// As [`on_link`], from the tables read by [`load`](LinkTable::load).
+    pub fn on_link(&self, dst: IpAddr) -> Option<LinkRoute> {
+        if !unicast(dst) {
+            return None;
+        }
+        let routes = if dst.is_ipv6() { &self.v6 } else { &self.v4 };
+        resolve(dst, routes, &self.ifaces)
+    }
 }
 
 fn unicast(dst: IpAddr) -> bool {

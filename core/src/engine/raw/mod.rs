@@ -12,7 +12,7 @@ mod socket;
 
 pub use socket::raw_available;
 
-use super::link::{on_link, LinkChannel, LinkRoute};
+use super::link::{LinkChannel, LinkRoute, LinkTable};
 use super::sched::{Next, Probe, ReplyInfo, Scheduler};
 use super::units::Method;
 use super::{EngineError, EngineEvent, EngineStats, ScanJob};
@@ -69,14 +69,15 @@ struct Listener {
 
 /// On-link lookups, shared by the scheduler (is this target on the link?) and the driver (how
 /// to send it frames); cached per address, cleared when large.
-type Routes = Rc<RefCell<HashMap<IpAddr, Option<LinkRoute>>>>;
+type Routes = Rc<RefCell<(LinkTable, HashMap<IpAddr, Option<LinkRoute>>)>>;
 
 fn route_of(routes: &Routes, dst: IpAddr) -> Option<LinkRoute> {
-    let mut cache = routes.borrow_mut();
+    let mut guard = routes.borrow_mut();
+    let (table, cache) = &mut *guard;
     if cache.len() >= SOURCE_CACHE {
         cache.clear();
     }
-    cache.entry(dst).or_insert_with(|| on_link(dst)).clone()
+    cache.entry(dst).or_insert_with(|| table.on_link(dst)).clone()
 }
 
 struct Driver<'a> {
@@ -128,10 +129,15 @@ impl<'a> Driver<'a> {
             Instant::now(),
             SystemTime::now(),
         );
-        let routes: Routes = Rc::default();
         let link_units: Vec<usize> = (0..sched.unit_count())
             .filter(|&u| matches!(sched.method(u), Some((Method::Link(_), _))))
             .collect();
+        let table = if link_units.is_empty() {
+            LinkTable::default()
+        } else {
+            LinkTable::load()
+        };
+        let routes: Routes = Rc::new(RefCell::new((table, HashMap::new())));
         if !link_units.is_empty() {
             let r = Rc::clone(&routes);
             sched.set_on_link(move |dst| route_of(&r, dst).is_some());
