@@ -466,3 +466,43 @@ fn e_bench_truth_agrees() {
     assert!((0.2..0.3).contains(&s443d), "443 dropped on {s443d}");
     eprintln!("block /16: {n} live; 80 open {s80:.3}, 443 open {s443o:.3}, dropped {s443d:.3}");
 }
+
+/// (z) A /16 block with the DNS server (the benchmark's size): builds, its live set has
+/// every live host, the last named host resolves. Prints the build time. Ignored (about a
+/// second; the other tests use a /24): `cargo test --release --test lab_block --
+/// --ignored --nocapture`.
+#[test]
+#[ignore = "a /16 block lab with DNS: build time (about 1 s)"]
+fn z_block16_with_dns_builds() {
+    if lab::require_tool("getent").is_none() {
+        return;
+    }
+    let Some(lab) = lab::require(Layout::new().with_block(Block::v4(16)).with_dns()) else {
+        return;
+    };
+    let b = *lab.block();
+    eprintln!(
+        "block /16: {} live hosts, {} DNS records, lab built in {:?}",
+        b.live_indices().len(),
+        lab.dns_records().len(),
+        lab.setup_time
+    );
+    let r = lab
+        .run_in_target("nft", ["list", "set", "inet", "scanfw_lab", "block_live4"])
+        .expect("nft list set");
+    r.assert_success();
+    let listed = r.stdout.matches("198.19.").count();
+    assert_eq!(listed, b.live_indices().len(), "elements of block_live4");
+    let last = *b
+        .live_indices()
+        .iter()
+        .rev()
+        .find(|&&i| b.name(i).is_some())
+        .expect("a named host");
+    let a = b.addr(last, Family::V4).to_string();
+    let line = getent(&lab, &a).unwrap_or_else(|| panic!("getent hosts {a}: not found"));
+    assert!(
+        line.ends_with(&b.name(last).unwrap()),
+        "getent hosts {a}: {line}"
+    );
+}
