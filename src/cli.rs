@@ -79,7 +79,7 @@ pub struct Cli {
     #[arg(long = "max-rate", value_name = "RATE", allow_negative_numbers = true)]
     pub max_rate: Option<f64>,
 
-    /// Give up on a host after this long (e.g. 30s, 15m)
+    /// Give up on a host after this long (e.g. 30s, 15m; 0 is no limit)
     #[arg(long = "host-timeout", value_name = "TIME")]
     pub host_timeout: Option<String>,
 
@@ -302,6 +302,13 @@ impl Cli {
                 .map(|s| PortSpec::parse(s).with_context(|| flag.to_string()))
                 .transpose()
         };
+        if self
+            .exclude
+            .iter()
+            .any(|e| scanfw_core::target::split_list(e).is_empty())
+        {
+            bail!("--exclude: the list is empty (give addresses, blocks, ranges or names, separated by commas)");
+        }
         let exclude: Vec<String> = self
             .exclude
             .iter()

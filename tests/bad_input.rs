@@ -1,11 +1,27 @@
 //! Bad input of every kind gets a one-line message naming the problem and exit code 2, and
 //! nothing is scanned (no output is begun).
+//!
+//! Each run is bounded in time (a case that hangs or spins is killed and reported) and in
+//! memory (a file read without bound fails instead of exhausting the host), and runs in a
+//! scratch directory whose contents are compared before and after, so an output file that was
+//! begun is caught.
 
 use scanfw_reporters as _;
 use scanfw_techniques as _;
 
 use std::io::Write;
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a bad-input run may take (they normally take milliseconds); a run still going is
+/// killed and counted as a failure, so a hang or spin that came back fails instead of blocking.
+const RUN_LIMIT: Duration = Duration::from_secs(20);
+
+/// Address space each run may use: far more than scanfw needs to refuse bad input, far less
+/// than an unbounded read of `/dev/zero` would take.
+const MEMORY_LIMIT: u64 = 2 << 30;
 
 struct Case {
     args: &'static [&'static str],
@@ -28,6 +44,79 @@ const fn prof(text: &'static str, expect: &'static str) -> Case {
         profile: Some(text),
         expect,
     }
+}
+
+/// What a bounded run of scanfw gave.
+struct Run {
+    /// `None`: killed after [`RUN_LIMIT`].
+    status: Option<ExitStatus>,
+    stdout: Vec<u8>,
+    stderr: String,
+    took: Duration,
+}
+
+/// Runs scanfw in `cwd` with a time and memory limit; its output goes to files in `logs`.
+fn run(args: &[String], cwd: &Path, logs: &Path) -> Run {
+    let out_path = logs.join("stdout");
+    let err_path = logs.join("stderr");
+    let stdout = std::fs::File::create(&out_path).expect("stdout file");
+    let stderr = std::fs::File::create(&err_path).expect("stderr file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scanfw"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(stdout))
+        .stderr(Stdio::from(stderr));
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT,
+                rlim_max: MEMORY_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("run scanfw");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for scanfw") {
+            break Some(status);
+        }
+        if started.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Run {
+        status,
+        took: started.elapsed(),
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: String::from_utf8_lossy(&std::fs::read(&err_path).unwrap_or_default()).into_owned(),
+    }
+}
+
+/// Names and sizes of everything under `dir`, sorted (symbolic links not followed).
+fn listing(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let meta = std::fs::symlink_metadata(e.path()).expect("metadata");
+            if meta.is_dir() {
+                stack.push(e.path());
+            }
+            let rel = e.path().strip_prefix(dir).expect("inside").to_path_buf();
+            out.push((rel, if meta.is_file() { meta.len() } else { 0 }));
+        }
+    }
+    out.sort();
+    out
 }
 
 const CASES: &[Case] = &[
@@ -79,6 +168,42 @@ const CASES: &[Case] = &[
         &["127.0.0.1", "--exclude", "127.0.0.0/8"],
         "no targets to scan",
     ),
+    // An empty set after exclusions is found at any size, without enumerating it (these hung,
+    // or stalled for 100 s).
+    case(
+        &["-p", "80", "fd5f:5ca9::/64", "--exclude", "fd5f:5ca9::/64"],
+        "no targets to scan",
+    ),
+    case(
+        &["-p", "80", "0.0.0.0/0", "--exclude", "0.0.0.0/0"],
+        "no targets to scan",
+    ),
+    case(&["-p", "80", "::/0", "--exclude", "::/0"], "no targets to scan"),
+    case(
+        &["-p", "80", "*.*.*.*", "--exclude", "0.0.0.0/1,128.0.0.0/1"],
+        "no targets to scan",
+    ),
+    case(
+        &["127.0.0.1", "--exclude", ""],
+        "--exclude: the list is empty",
+    ),
+    case(
+        &["127.0.0.1", "--exclude", " , "],
+        "--exclude: the list is empty",
+    ),
+    // Files read with a size limit (these read /dev/zero without end).
+    case(
+        &["-iL", "/dev/zero"],
+        "cannot read target file `/dev/zero`: it is larger than 64 MiB, the limit for target files",
+    ),
+    case(
+        &["127.0.0.1", "--excludefile", "/dev/zero"],
+        "cannot read target file `/dev/zero`: it is larger than 64 MiB, the limit for target files",
+    ),
+    case(
+        &["-c", "/dev/zero", "127.0.0.1"],
+        "cannot read profile `/dev/zero`: it is larger than 1 MiB, the limit for profiles",
+    ),
     case(
         &["-iL", "/nonexistent/targets.txt"],
         "cannot read target file `/nonexistent/targets.txt`",
@@ -126,7 +251,36 @@ const CASES: &[Case] = &[
     ),
     case(
         &["--max-rate", "0", "127.0.0.1"],
-        "--max-rate must be a positive number",
+        "--max-rate must be between 0.001 and 100000000 probes per second",
+    ),
+    // Rates and times out of range (these panicked converting to a Duration).
+    case(
+        &["--max-rate", "1e-300", "127.0.0.1"],
+        "--max-rate must be between 0.001 and 100000000 probes per second",
+    ),
+    case(
+        &["--min-rate", "1e-19", "127.0.0.1"],
+        "--min-rate must be between 0.001 and 100000000 probes per second",
+    ),
+    case(
+        &["--max-rate", "1e9", "127.0.0.1"],
+        "--max-rate must be between 0.001 and 100000000 probes per second",
+    ),
+    case(
+        &["--max-rate", "NaN", "127.0.0.1"],
+        "--max-rate must be between 0.001 and 100000000 probes per second",
+    ),
+    case(
+        &["--host-timeout", "1000000000", "127.0.0.1"],
+        "--host-timeout: time `1000000000` is too long: at most 30 days (720h)",
+    ),
+    case(
+        &["--scan-delay", "721h", "127.0.0.1"],
+        "--scan-delay: time `721h` is too long: at most 30 days (720h)",
+    ),
+    case(
+        &["--max-rtt-timeout", "99999999999999999999h", "127.0.0.1"],
+        "--max-rtt-timeout: time `99999999999999999999h` is too long",
     ),
     case(&["-o", "yaml", "127.0.0.1"], "unknown reporter `yaml`"),
     case(&["-oQ", "x", "127.0.0.1"], "unknown output option -oQ"),
@@ -140,6 +294,27 @@ const CASES: &[Case] = &[
         "cannot create output file `/nonexistent/dir/out.xml`",
     ),
     case(&["-oX", "/tmp", "127.0.0.1"], "is a directory"),
+    // Two outputs to one file, however spelled.
+    case(
+        &["-o", "json=same.out", "-o", "xml=./same.out", "127.0.0.1"],
+        "two outputs write to the same file `./same.out` (also given as `same.out`)",
+    ),
+    case(
+        &["-oJ", "d/../same.out", "-oX", "same.out", "127.0.0.1"],
+        "two outputs write to the same file `same.out` (also given as `d/../same.out`)",
+    ),
+    case(
+        &["-o", "json=existing.out", "-o", "xml=link.out", "127.0.0.1"],
+        "two outputs write to the same file `link.out` (also given as `existing.out`)",
+    ),
+    case(
+        &["-o", "json=existing.out", "-o", "xml=hard.out", "127.0.0.1"],
+        "two outputs write to the same file `hard.out` (also given as `existing.out`)",
+    ),
+    case(
+        &["-o", "json=  ", "127.0.0.1"],
+        "invalid output `json=  `: the path after `=` is empty",
+    ),
     case(
         &["-sT", "-s", "connect", "127.0.0.1"],
         "technique `connect` was given twice",
@@ -187,19 +362,44 @@ const CASES: &[Case] = &[
         "targets = [\"127.0.0.1\"]\n[timing]\nmax_retries = \"x\"\n",
         "profile.toml:3:15:",
     ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[timing]\nmax_rate = 1e-300\n",
+        "profile.toml:3:12: invalid value for `timing.max_rate`: must be between 0.001 and 100000000 probes per second",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[timing]\nmin_rate = 1e-19\n",
+        "profile.toml:3:12: invalid value for `timing.min_rate`: must be between 0.001 and 100000000 probes per second",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[timing]\nhost_timeout = \"721h\"\n",
+        "profile.toml:3:16: invalid value for `timing.host_timeout`: time `721h` is too long",
+    ),
+    prof(
+        "targets = [\"fd5f:5ca9::/64\"]\nexclude = [\"fd5f:5ca9::/64\"]\n",
+        "no targets to scan",
+    ),
 ];
 
 #[test]
 fn every_bad_input_exits_2_with_a_clear_message() {
     assert!(CASES.len() >= 30, "the table must keep at least 30 cases");
     let dir = tempfile::tempdir().expect("temp dir");
+    let logs = tempfile::tempdir().expect("temp dir");
+    // Files that cases refer to: an existing output, a symbolic and a hard link to it, and a
+    // directory.
+    let work = dir.path();
+    std::fs::File::create(work.join("existing.out")).expect("fixture");
+    std::os::unix::fs::symlink("existing.out", work.join("link.out")).expect("fixture");
+    std::fs::hard_link(work.join("existing.out"), work.join("hard.out")).expect("fixture");
+    std::fs::create_dir(work.join("d")).expect("fixture");
+    let profile = work.join("profile.toml");
     let mut failures = Vec::new();
     for c in CASES {
-        let profile = dir.path().join("profile.toml");
         if let Some(text) = c.profile {
             let mut f = std::fs::File::create(&profile).expect("write profile");
             f.write_all(text.as_bytes()).expect("write profile");
         }
+        let before = listing(work);
         let args: Vec<String> = c
             .args
             .iter()
@@ -211,22 +411,29 @@ fn every_bad_input_exits_2_with_a_clear_message() {
                 }
             })
             .collect();
-        let out = Command::new(env!("CARGO_BIN_EXE_scanfw"))
-            .args(&args)
-            .output()
-            .expect("run scanfw");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let ok = out.status.code() == Some(2)
+        let out = run(&args, work, logs.path());
+        let after = listing(work);
+        let stderr = &out.stderr;
+        let ok = out.status.and_then(|s| s.code()) == Some(2)
             && stderr.contains(c.expect)
             && stderr.trim_end().lines().count() == 1
             && stderr.starts_with("scanfw: ")
-            && out.stdout.is_empty();
+            && out.stdout.is_empty()
+            && before == after;
         if !ok {
+            let status = match out.status {
+                Some(s) => format!("{s}"),
+                None => format!("killed after {:?} (hang or spin)", out.took),
+            };
+            let created = if before == after {
+                String::new()
+            } else {
+                format!(", files changed: {before:?} -> {after:?}")
+            };
             failures.push(format!(
-                "args {:?}: exit {:?}, stderr {:?}, stdout {} bytes; expected {:?}",
+                "args {:?}: {status}, stderr {:?}, stdout {} bytes{created}; expected {:?}",
                 c.args,
-                out.status.code(),
-                stderr,
+                stderr.chars().take(500).collect::<String>(),
                 out.stdout.len(),
                 c.expect
             ));
@@ -239,4 +446,45 @@ fn every_bad_input_exits_2_with_a_clear_message() {
         CASES.len(),
         failures.join("\n")
     );
+}
+
+/// A host left after a huge block was excluded entirely is scanned, and the scan ends: the
+/// target iterator jumps over the excluded block instead of spinning through 2^64 addresses
+/// after the first host. Only 127.0.0.1 is probed (the excluded block is never sent to).
+#[test]
+fn a_huge_excluded_block_after_a_host_does_not_spin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let logs = tempfile::tempdir().expect("temp dir");
+    let args: Vec<String> = [
+        "-sT",
+        "-Pn",
+        "-n",
+        "-p",
+        "1",
+        "--max-retries",
+        "0",
+        "127.0.0.1",
+        "fd5f:5ca9::/64",
+        "--exclude",
+        "fd5f:5ca9::/64",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = run(&args, dir.path(), logs.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.is_some(),
+        "killed after {:?}: the scan did not end (stdout {stdout:?}, stderr {:?})",
+        out.took,
+        out.stderr
+    );
+    assert_eq!(
+        out.status.and_then(|s| s.code()),
+        Some(0),
+        "stderr {:?}",
+        out.stderr
+    );
+    assert!(stdout.contains("127.0.0.1"), "{stdout}");
+    assert!(!stdout.contains("fd5f"), "{stdout}");
 }

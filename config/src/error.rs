@@ -60,10 +60,22 @@ pub enum ConfigError {
         /// Format of the second output.
         second: String,
     },
-    /// Two outputs write to the same file.
-    #[error("two outputs write to the same file `{path}`")]
+    /// Two outputs write to the same file (the same path, or two paths that resolve to one
+    /// file: `./x` and `x`, `d/../x`, a symbolic or hard link).
+    #[error("two outputs write to the same file `{path}`{}", also_as(.path, .first))]
     SamePath {
-        /// The path.
+        /// The later output's path, as given.
         path: String,
+        /// The earlier output's path, as given (may be spelled differently).
+        first: String,
     },
+}
+
+/// `" (also given as `first`)"` when the two spellings differ.
+fn also_as(path: &str, first: &str) -> String {
+    if path == first {
+        String::new()
+    } else {
+        format!(" (also given as `{first}`)")
+    }
 }

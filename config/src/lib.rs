@@ -24,5 +24,5 @@ mod value;
 pub use error::ConfigError;
 pub use layer::{defaults, Layer, ResolveMode};
 pub use output::OutputSpec;
-pub use profile::{load_profile, parse_profile, Known};
+pub use profile::{load_profile, parse_profile, Known, MAX_PROFILE};
 pub use resolve::{resolve, Config, DiscoveryConfig};

@@ -1,7 +1,7 @@
 //! Output specifications: `FORMAT` or `FORMAT=PATH`.
 
 use crate::error::ConfigError;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 /// One output: a reporter format and where it writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl OutputSpec {
         }
         let path = match path {
             None | Some("-") => None,
-            Some("") => {
+            Some(p) if p.trim().is_empty() => {
                 return Err(bad(
                     "the path after `=` is empty (give a file, or - for standard output)",
                 ))
@@ -59,20 +59,28 @@ impl OutputSpec {
     }
 }
 
-/// Checks a list of outputs: at most one to standard output, no file twice.
+/// Checks a list of outputs: at most one to standard output, no file twice. Two paths are the
+/// same file when they are equal after making them absolute and resolving `.` and `..`, when
+/// their existing directories (or the files themselves) canonicalize to the same path (symbolic
+/// links), or when both files exist and are one inode (hard links).
 pub(crate) fn check_outputs(outputs: &[OutputSpec]) -> Result<(), ConfigError> {
+    let keys: Vec<Option<FileKey>> = outputs
+        .iter()
+        .map(|o| o.path.as_deref().map(FileKey::of))
+        .collect();
     for (i, o) in outputs.iter().enumerate() {
-        for earlier in &outputs[..i] {
-            match (&earlier.path, &o.path) {
-                (None, None) => {
+        for (j, earlier) in outputs[..i].iter().enumerate() {
+            match (&earlier.path, &o.path, &keys[j], &keys[i]) {
+                (None, None, _, _) => {
                     return Err(ConfigError::StdoutTwice {
                         first: earlier.format.clone(),
                         second: o.format.clone(),
                     })
                 }
-                (Some(a), Some(b)) if a == b => {
+                (Some(a), Some(b), Some(ka), Some(kb)) if a == b || ka.same(kb) => {
                     return Err(ConfigError::SamePath {
                         path: b.display().to_string(),
+                        first: a.display().to_string(),
                     })
                 }
                 _ => {}
@@ -80,6 +88,75 @@ pub(crate) fn check_outputs(outputs: &[OutputSpec]) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// What identifies the file a path names.
+#[derive(Debug)]
+struct FileKey {
+    /// Absolute, `.` and `..` resolved lexically.
+    lexical: PathBuf,
+    /// Canonical: the file's own canonical path if it exists, else its directory's joined with
+    /// its name (when the directory exists).
+    canonical: Option<PathBuf>,
+    /// Device and inode, if the file exists.
+    inode: Option<(u64, u64)>,
+}
+
+impl FileKey {
+    fn of(path: &Path) -> FileKey {
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir()
+                .map(|d| d.join(path))
+                .unwrap_or_else(|_| path.to_path_buf())
+        };
+        let lexical = lexical(&absolute);
+        let canonical = std::fs::canonicalize(&lexical).ok().or_else(|| {
+            let name = lexical.file_name()?;
+            Some(std::fs::canonicalize(lexical.parent()?).ok()?.join(name))
+        });
+        let inode = inode(&lexical);
+        FileKey {
+            lexical,
+            canonical,
+            inode,
+        }
+    }
+
+    fn same(&self, other: &FileKey) -> bool {
+        self.lexical == other.lexical
+            || self.canonical.is_some() && self.canonical == other.canonical
+            || self.inode.is_some() && self.inode == other.inode
+    }
+}
+
+#[cfg(unix)]
+fn inode(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn inode(_path: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// `.` removed and `..` applied to the part before it, without looking at the file system.
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(c);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -111,7 +188,7 @@ mod tests {
 
     #[test]
     fn rejects_empty_parts() {
-        for bad in ["", "=x.json", "json=", "="] {
+        for bad in ["", "=x.json", "json=", "=", "json=  ", "xml=\t"] {
             let e = OutputSpec::parse(bad).expect_err(bad).to_string();
             assert!(e.starts_with(&format!("invalid output `{bad}`: ")), "{e}");
         }
@@ -127,5 +204,68 @@ mod tests {
             .starts_with("only one output can go to standard output"));
         let e = check_outputs(&[p("json=a"), p("xml=a")]).expect_err("same path");
         assert_eq!(e.to_string(), "two outputs write to the same file `a`");
+    }
+
+    #[test]
+    fn paths_are_compared_as_files() {
+        let p = |s: &str| OutputSpec::parse(s).expect("ok");
+        for (a, b) in [
+            ("json=same.out", "xml=./same.out"),
+            ("json=d/../same.out", "xml=same.out"),
+            ("json=./d/./x", "xml=d//x"),
+        ] {
+            let e = check_outputs(&[p(a), p(b)]).expect_err(b);
+            assert!(
+                e.to_string()
+                    .starts_with("two outputs write to the same file `"),
+                "{e}"
+            );
+        }
+        let e = check_outputs(&[p("json=same.out"), p("xml=./same.out")]).expect_err("same");
+        assert_eq!(
+            e.to_string(),
+            "two outputs write to the same file `./same.out` (also given as `same.out`)"
+        );
+        let cwd = std::env::current_dir().expect("cwd");
+        let abs = format!("xml={}", cwd.join("same.out").display());
+        assert!(check_outputs(&[p("json=same.out"), p(&abs)]).is_err());
+        assert!(check_outputs(&[p("json=a/x"), p("xml=b/x"), p("table=x")]).is_ok());
+
+        // Links to an existing file, and a link to a directory.
+        let dir = std::env::temp_dir().join(format!("scanfw-outputs-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("real")).expect("temp dir");
+        let file = dir.join("real/file.out");
+        std::fs::write(&file, "").expect("file");
+        let sym = dir.join("sym.out");
+        let hard = dir.join("hard.out");
+        let dirlink = dir.join("dirlink");
+        let _ = std::fs::remove_file(&sym);
+        let _ = std::fs::remove_file(&hard);
+        let _ = std::fs::remove_file(&dirlink);
+        std::os::unix::fs::symlink(&file, &sym).expect("symlink");
+        std::fs::hard_link(&file, &hard).expect("hard link");
+        std::os::unix::fs::symlink(dir.join("real"), &dirlink).expect("dir symlink");
+        let at = |f: &str, path: &Path| p(&format!("{f}={}", path.display()));
+        for other in [&sym, &hard, &dirlink.join("file.out")] {
+            assert!(
+                check_outputs(&[at("json", &file), at("xml", other)]).is_err(),
+                "{}",
+                other.display()
+            );
+        }
+        // Not existing yet, through a directory link.
+        assert!(check_outputs(&[
+            at("json", &dir.join("real/new.out")),
+            at("xml", &dirlink.join("new.out"))
+        ])
+        .is_err());
+        assert!(
+            check_outputs(&[at("json", &file), at("xml", &dir.join("real/other.out"))]).is_ok()
+        );
+        for f in [&sym, &hard, &dirlink, &file] {
+            let _ = std::fs::remove_file(f);
+        }
+        let _ = std::fs::remove_dir(dir.join("real"));
+        let _ = std::fs::remove_dir(&dir);
     }
 }

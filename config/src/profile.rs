@@ -10,7 +10,8 @@ use crate::output::{check_outputs, OutputSpec};
 use crate::value::Val;
 use scanfw_core::ports::PortSpec;
 use scanfw_core::services;
-use scanfw_core::timing::{parse_duration, Timing};
+use scanfw_core::target::{read_bounded, Bounded};
+use scanfw_core::timing::{parse_duration, rate_in_range, Timing, RATE_RANGE};
 use scanfw_core::Protocol;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -163,11 +164,21 @@ impl<'de> Deserialize<'de> for OutputList {
     }
 }
 
-/// Reads and parses the profile at `path`.
+/// The largest profile read, in bytes (1 MiB). A larger file (or an endless one such as
+/// `/dev/zero`) is refused, and only this much of it is read.
+pub const MAX_PROFILE: u64 = 1 << 20;
+
+/// Reads and parses the profile at `path` (at most [`MAX_PROFILE`] bytes).
 pub fn load_profile(path: &Path, known: &Known<'_>) -> Result<Layer, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::ReadProfile {
+    let text = read_bounded(path, MAX_PROFILE).map_err(|e| ConfigError::ReadProfile {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        detail: match e {
+            Bounded::Io(e) => e.to_string(),
+            Bounded::TooLarge => format!(
+                "it is larger than {} MiB, the limit for profiles",
+                MAX_PROFILE >> 20
+            ),
+        },
     })?;
     parse_profile(&text, path, known)
 }
@@ -390,10 +401,10 @@ impl Cx<'_> {
             Val::Float(f) => *f,
             _ => return Err(self.expected(key, v, "a number of probes per second")),
         };
-        if r.is_finite() && r > 0.0 {
+        if rate_in_range(r) {
             Ok(r)
         } else {
-            Err(self.invalid(key, v, "must be a positive number of probes per second"))
+            Err(self.invalid(key, v, format_args!("must be {RATE_RANGE}")))
         }
     }
 

@@ -114,7 +114,12 @@ fn timing(layer: &Layer) -> Result<Timing, ConfigError> {
     }
     t.min_rate = layer.min_rate.or(t.min_rate);
     t.max_rate = layer.max_rate.or(t.max_rate);
-    t.host_timeout = layer.host_timeout.or(t.host_timeout);
+    // `--host-timeout 0` is no limit, as in nmap (also over a profile's limit).
+    t.host_timeout = match layer.host_timeout {
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
+        None => t.host_timeout,
+    };
     t.min_parallelism = layer.min_parallelism.or(t.min_parallelism);
     t.max_parallelism = layer.max_parallelism.or(t.max_parallelism);
     if let Some(d) = layer.scan_delay {

@@ -382,7 +382,43 @@ fn bad_profiles_are_located() {
         ),
         (
             "[timing]\nmin_rate = 0",
-            "audit.toml:2:12: invalid value for `timing.min_rate`: must be a positive number of probes per second",
+            "audit.toml:2:12: invalid value for `timing.min_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nmax_rate = 1e-300",
+            "audit.toml:2:12: invalid value for `timing.max_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nmin_rate = 1e-19",
+            "audit.toml:2:12: invalid value for `timing.min_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nmax_rate = 1e300",
+            "audit.toml:2:12: invalid value for `timing.max_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nmax_rate = 99999999999999999999",
+            "audit.toml:2:12: invalid value for `timing.max_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nmin_rate = nan",
+            "audit.toml:2:12: invalid value for `timing.min_rate`: must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            "[timing]\nhost_timeout = \"721h\"",
+            "audit.toml:2:16: invalid value for `timing.host_timeout`: time `721h` is too long: at most 30 days (720h)",
+        ),
+        (
+            "[timing]\nscan_delay = 1000000000",
+            "audit.toml:2:14: invalid value for `timing.scan_delay`: time `1000000000` is too long: at most 30 days (720h)",
+        ),
+        (
+            "[timing]\nmax_rtt_timeout = 1e300",
+            "audit.toml:2:19: invalid value for `timing.max_rtt_timeout`: ",
+        ),
+        (
+            "[[output]]\nformat = \"json\"\npath = \"same.out\"\n[[output]]\nformat = \"xml\"\npath = \"./same.out\"",
+            "audit.toml:6:8: two outputs write to the same file `",
         ),
         (
             "[timing]\nmax_rate = \"fast\"",
@@ -633,6 +669,30 @@ fn missing_file_is_reported() {
         e.to_string(),
         "cannot read profile `/nonexistent/audit.toml`: No such file or directory (os error 2)"
     );
+}
+
+#[test]
+fn endless_and_huge_profiles_are_refused() {
+    let e = load_profile(Path::new("/dev/zero"), &KNOWN).expect_err("endless");
+    assert_eq!(
+        e.to_string(),
+        "cannot read profile `/dev/zero`: it is larger than 1 MiB, the limit for profiles"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("big.toml");
+    let mut text = String::from("targets = [\"127.0.0.1\"]\n");
+    text.push_str(&"#".repeat(scanfw_config::MAX_PROFILE as usize));
+    std::fs::write(&path, &text).expect("write");
+    let e = load_profile(&path, &KNOWN)
+        .expect_err("too big")
+        .to_string();
+    assert!(
+        e.ends_with("it is larger than 1 MiB, the limit for profiles"),
+        "{e}"
+    );
+    text.truncate(scanfw_config::MAX_PROFILE as usize);
+    std::fs::write(&path, &text).expect("write");
+    assert!(load_profile(&path, &KNOWN).is_ok(), "exactly at the limit");
 }
 
 #[test]

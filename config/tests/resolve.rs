@@ -224,6 +224,102 @@ fn contradicting_explicit_timing_is_an_error() {
 }
 
 #[test]
+fn rates_and_durations_are_range_checked() {
+    for (min, max, msg) in [
+        (
+            None,
+            Some(1e-300),
+            "--max-rate must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            Some(1e-19),
+            None,
+            "--min-rate must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            Some(1e-19),
+            Some(5.0),
+            "--min-rate must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            None,
+            Some(0.0),
+            "--max-rate must be between 0.001 and 100000000 probes per second",
+        ),
+        (
+            None,
+            Some(1e9),
+            "--max-rate must be between 0.001 and 100000000 probes per second",
+        ),
+    ] {
+        let e = err(with_targets(Layer {
+            min_rate: min,
+            max_rate: max,
+            ..Layer::default()
+        }));
+        assert_eq!(e, msg);
+    }
+    let c = resolve(with_targets(Layer {
+        min_rate: Some(0.001),
+        max_rate: Some(100_000_000.0),
+        ..Layer::default()
+    }))
+    .expect("the bounds themselves are valid");
+    assert_eq!(c.timing.max_rate, Some(100_000_000.0));
+    let e = err(with_targets(Layer {
+        host_timeout: Some(Duration::from_secs(31 * 24 * 3600)),
+        ..Layer::default()
+    }));
+    assert_eq!(e, "--host-timeout must be at most 30 days (720h)");
+    let e = err(with_targets(Layer {
+        scan_delay: Some(Duration::MAX),
+        ..Layer::default()
+    }));
+    assert_eq!(e, "--scan-delay must be at most 30 days (720h)");
+}
+
+#[test]
+fn host_timeout_zero_is_no_limit() {
+    let c = resolve(with_targets(Layer {
+        host_timeout: Some(Duration::ZERO),
+        ..Layer::default()
+    }))
+    .expect("valid");
+    assert_eq!(c.timing.host_timeout, None);
+    // Also over a profile's limit.
+    let profile = Layer {
+        host_timeout: Some(ms(60_000)),
+        ..Layer::default()
+    };
+    let cli = Layer {
+        host_timeout: Some(Duration::ZERO),
+        ..Layer::default()
+    };
+    let c = resolve(with_targets(cli.over(profile))).expect("valid");
+    assert_eq!(c.timing.host_timeout, None);
+}
+
+#[test]
+fn huge_target_files_are_refused() {
+    let layer = Layer {
+        target_files: Some(vec![PathBuf::from("/dev/zero")]),
+        ..Layer::default()
+    };
+    assert_eq!(
+        err(layer.over(defaults())),
+        "cannot read target file `/dev/zero`: it is larger than 64 MiB, the limit for target files"
+    );
+    let layer = Layer {
+        exclude_files: Some(vec![PathBuf::from("/dev/zero")]),
+        ..Layer::default()
+    };
+    assert_eq!(
+        err(with_targets(layer)),
+        "cannot read target file `/dev/zero`: it is larger than 64 MiB, the limit for target files"
+    );
+}
+
+#[test]
 fn techniques_and_outputs_must_not_be_empty() {
     let e = err(with_targets(Layer {
         techniques: Some(Vec::new()),
@@ -253,6 +349,14 @@ fn one_output_to_stdout_and_no_file_twice() {
         ..Layer::default()
     }));
     assert_eq!(e, "two outputs write to the same file `out`");
+    let e = err(with_targets(Layer {
+        outputs: Some(vec![p("json=same.out"), p("xml=./same.out")]),
+        ..Layer::default()
+    }));
+    assert_eq!(
+        e,
+        "two outputs write to the same file `./same.out` (also given as `same.out`)"
+    );
     let c = resolve(with_targets(Layer {
         outputs: Some(vec![p("table"), p("json=a.json"), p("xml=a.xml")]),
         ..Layer::default()

@@ -44,9 +44,27 @@ pub enum TimingError {
     /// A malformed time such as `5x`.
     #[error("invalid time `{0}`: use a number with an optional unit ms, s, m or h (e.g. 500ms, 30s, 2h)")]
     Time(String),
-    /// Options that contradict each other.
+    /// A time longer than [`MAX_DURATION`].
+    #[error("time `{0}` is too long: at most 30 days (720h)")]
+    TooLong(String),
+    /// Options that contradict each other, or a value out of its range.
     #[error("{0}")]
     Conflict(String),
+}
+
+/// The lowest rate `--min-rate` and `--max-rate` accept, in probes per second.
+pub const MIN_RATE: f64 = 0.001;
+/// The highest rate `--min-rate` and `--max-rate` accept, in probes per second.
+pub const MAX_RATE: f64 = 100_000_000.0;
+/// The accepted range of rates, as error messages say it.
+pub const RATE_RANGE: &str = "between 0.001 and 100000000 probes per second";
+/// The longest time any timing option accepts: 30 days. Also the longest interval a [`Pacer`]
+/// waits.
+pub const MAX_DURATION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// Whether `rate` (probes per second) is within [`MIN_RATE`]..=[`MAX_RATE`] (NaN is not).
+pub fn rate_in_range(rate: f64) -> bool {
+    (MIN_RATE..=MAX_RATE).contains(&rate)
 }
 
 const fn ms(v: u64) -> Duration {
@@ -123,17 +141,31 @@ impl Timing {
 
     /// Checks that the values are consistent.
     pub fn validate(&self) -> Result<(), TimingError> {
+        for (name, rate) in [("--min-rate", self.min_rate), ("--max-rate", self.max_rate)] {
+            if rate.is_some_and(|r| !rate_in_range(r)) {
+                return Err(TimingError::Conflict(format!(
+                    "{name} must be {RATE_RANGE}"
+                )));
+            }
+        }
+        for (name, d) in [
+            ("--scan-delay", Some(self.scan_delay)),
+            ("--max-scan-delay", Some(self.max_scan_delay)),
+            ("--initial-rtt-timeout", Some(self.initial_rtt_timeout)),
+            ("--min-rtt-timeout", Some(self.min_rtt_timeout)),
+            ("--max-rtt-timeout", Some(self.max_rtt_timeout)),
+            ("--host-timeout", self.host_timeout),
+        ] {
+            if d.is_some_and(|d| d > MAX_DURATION) {
+                return Err(TimingError::Conflict(format!(
+                    "{name} must be at most 30 days (720h)"
+                )));
+            }
+        }
         if let (Some(lo), Some(hi)) = (self.min_rate, self.max_rate) {
             if lo > hi {
                 return Err(TimingError::Conflict(format!(
                     "--min-rate ({lo}) is above --max-rate ({hi}): lower --min-rate or raise --max-rate"
-                )));
-            }
-        }
-        for (name, rate) in [("--min-rate", self.min_rate), ("--max-rate", self.max_rate)] {
-            if rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
-                return Err(TimingError::Conflict(format!(
-                    "{name} must be a positive number of probes per second"
                 )));
             }
         }
@@ -159,7 +191,7 @@ impl Timing {
 }
 
 /// Parses an nmap-style time: a number with an optional unit `ms`, `s`, `m` or `h`; a bare
-/// number is seconds, as in nmap.
+/// number is seconds, as in nmap. At most [`MAX_DURATION`] (30 days).
 pub fn parse_duration(s: &str) -> Result<Duration, TimingError> {
     let t = s.trim();
     let bad = || TimingError::Time(s.to_string());
@@ -175,10 +207,13 @@ pub fn parse_duration(s: &str) -> Result<Duration, TimingError> {
         "h" => value * 3600.0,
         _ => return Err(bad()),
     };
-    if !secs.is_finite() || !(0.0..=1.0e9).contains(&secs) {
+    if !secs.is_finite() || secs < 0.0 {
         return Err(bad());
     }
-    Ok(Duration::from_secs_f64(secs))
+    if secs > MAX_DURATION.as_secs_f64() {
+        return Err(TimingError::TooLong(s.trim().to_string()));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
 }
 
 /// Per-host RTT estimator and probe timeout, RFC 6298 as nmap applies it.
@@ -302,25 +337,29 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// A pacer allowing one send per `interval` (zero for unpaced).
+    /// A pacer allowing one send per `interval` (zero for unpaced; at most [`MAX_DURATION`],
+    /// longer intervals are cut to it).
     pub fn new(interval: Duration) -> Pacer {
         Pacer {
-            interval,
+            interval: interval.min(MAX_DURATION),
             next: None,
         }
     }
 
-    /// From the scan delay and `--max-rate`: whichever is slower wins.
+    /// From the scan delay and `--max-rate`: whichever is slower wins. Any rate is safe here
+    /// (a rate too low for a `Duration`, zero or NaN waits [`MAX_DURATION`]); the
+    /// configuration refuses rates outside [`MIN_RATE`]..=[`MAX_RATE`] anyway.
     pub fn for_timing(t: &Timing) -> Pacer {
-        let by_rate = t
-            .max_rate
-            .map_or(Duration::ZERO, |r| Duration::from_secs_f64(1.0 / r));
+        let by_rate = t.max_rate.map_or(Duration::ZERO, |r| {
+            Duration::try_from_secs_f64(1.0 / r).unwrap_or(MAX_DURATION)
+        });
         Pacer::new(by_rate.max(t.scan_delay))
     }
 
-    /// Changes the interval; the next send time already granted stays.
+    /// Changes the interval (at most [`MAX_DURATION`]); the next send time already granted
+    /// stays.
     pub fn set_interval(&mut self, interval: Duration) {
-        self.interval = interval;
+        self.interval = interval.min(MAX_DURATION);
     }
 
     /// When the next send may happen (`None`: now).
@@ -332,8 +371,19 @@ impl Pacer {
     pub fn sent(&mut self, now: Instant) {
         if !self.interval.is_zero() {
             let base = self.next.map_or(now, |n| n.max(now));
-            self.next = Some(base + self.interval);
+            self.next = Some(add_saturating(base, self.interval));
         }
+    }
+}
+
+/// `t + d`, or the latest instant this clock can represent on the way there: never panics.
+fn add_saturating(t: Instant, d: Duration) -> Instant {
+    let mut d = d;
+    loop {
+        if let Some(later) = t.checked_add(d) {
+            return later;
+        }
+        d /= 2;
     }
 }
 
@@ -369,9 +419,27 @@ mod tests {
         assert_eq!(parse_duration("2"), Ok(ms(2000)));
         assert_eq!(parse_duration("1.5m"), Ok(ms(90_000)));
         assert_eq!(parse_duration("2h"), Ok(ms(7_200_000)));
-        for bad in ["", "x", "5x", "-1s", "1e400"] {
+        for bad in ["", "x", "5x", "-1s", "1e400", "1.2.3", "."] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_duration("720h"), Ok(MAX_DURATION));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        for long in [
+            "721h",
+            "2592001",
+            "1000000000",
+            "99999999999999999999999999h",
+        ] {
+            assert_eq!(
+                parse_duration(long),
+                Err(TimingError::TooLong(long.to_string())),
+                "{long}"
+            );
+        }
+        assert_eq!(
+            parse_duration("721h").expect_err("long").to_string(),
+            "time `721h` is too long: at most 30 days (720h)"
+        );
     }
 
     #[test]
@@ -401,6 +469,64 @@ mod tests {
         assert_eq!(w.allowed(), 10);
         w.on_success();
         assert_eq!(w.allowed(), 10, "congestion avoidance grows by 1/cwnd");
+    }
+
+    #[test]
+    fn rates_and_durations_are_range_checked() {
+        let mut t = Timing::template(3).expect("T3");
+        assert!(t.validate().is_ok());
+        for (min, max, msg) in [
+            (
+                None,
+                Some(1e-300),
+                "--max-rate must be between 0.001 and 100000000 probes per second",
+            ),
+            (
+                Some(1e-19),
+                None,
+                "--min-rate must be between 0.001 and 100000000 probes per second",
+            ),
+            (None, Some(0.0), "--max-rate must be between"),
+            (None, Some(f64::NAN), "--max-rate must be between"),
+            (None, Some(f64::INFINITY), "--max-rate must be between"),
+            (Some(-1.0), None, "--min-rate must be between"),
+            (Some(1e9), None, "--min-rate must be between"),
+            (Some(1e-19), Some(10.0), "--min-rate must be between"),
+        ] {
+            t.min_rate = min;
+            t.max_rate = max;
+            let e = t.validate().expect_err(msg).to_string();
+            assert!(e.starts_with(msg), "{e}");
+        }
+        t.min_rate = Some(MIN_RATE);
+        t.max_rate = Some(MAX_RATE);
+        assert!(t.validate().is_ok());
+        t.host_timeout = Some(MAX_DURATION + ms(1));
+        assert_eq!(
+            t.validate().expect_err("long").to_string(),
+            "--host-timeout must be at most 30 days (720h)"
+        );
+    }
+
+    #[test]
+    fn pacer_never_panics() {
+        let now = Instant::now();
+        for rate in [1e-300, 1e-19, 0.0, -1.0, f64::NAN, f64::MIN_POSITIVE, 1e300] {
+            let mut t = Timing::template(3).expect("T3");
+            t.max_rate = Some(rate);
+            let mut p = Pacer::for_timing(&t);
+            p.sent(now);
+            p.sent(now);
+            let _ = p.ready_at(now);
+        }
+        let mut p = Pacer::new(Duration::MAX);
+        p.set_interval(Duration::MAX);
+        for _ in 0..1000 {
+            p.sent(now);
+        }
+        assert!(p.ready_at(now).is_some_and(|t| t > now));
+        assert_eq!(add_saturating(now, ms(5)), now + ms(5));
+        assert!(add_saturating(now, Duration::MAX) > now);
     }
 
     #[test]

@@ -404,15 +404,24 @@ fn random_loss_is_not_congestion() {
     let job = job("198.18.0.1", "1-20000", false, t3());
     let clean = simulate(&job, t0, |_| true, ms(2), None);
     // 5 % of the transmissions are lost, spread evenly (a keyed hash of the send number).
-    let lossy = simulate_lossy(&job, t0, |_| true, ms(2), None, |n| {
-        ((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % 20 == 0
-    });
+    let lossy = simulate_lossy(
+        &job,
+        t0,
+        |_| true,
+        ms(2),
+        None,
+        |n| ((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % 20 == 0,
+    );
     for r in [&clean, &lossy] {
         assert_eq!(r.hosts.len(), 1);
         assert_eq!(r.hosts[0].ports.len(), 20000);
         assert!(r.hosts[0].ports.iter().all(|p| p.state == PortState::Open));
     }
-    assert!(lossy.stats.retransmissions >= 500, "{}", lossy.stats.retransmissions);
+    assert!(
+        lossy.stats.retransmissions >= 500,
+        "{}",
+        lossy.stats.retransmissions
+    );
     let (c, l) = (
         clean.end.saturating_duration_since(t0),
         lossy.end.saturating_duration_since(t0),
