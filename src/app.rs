@@ -1,12 +1,20 @@
 //! One scanfw run: parse, configure, validate, scan, report. Input errors surface before the
 //! first probe; reporters always get `finish`, so outputs stay complete after an interruption.
+//!
+//! Signals (`signals.rs`): SIGINT, SIGTERM or SIGHUP at any moment sets the stop flag: the
+//! engine winds down, every output closes its document (or is abandoned after
+//! [`outputs::GRACE`] if its reader stalls) and the exit code is 130.
 
-use crate::{cli, outputs, plan, progress::Progress, rdns};
+use crate::outputs::{Outcome, Outputs, Patience};
+use crate::progress::{say, Progress};
+use crate::signals::{check_open_files, install_signals, release_signals, signalled};
+use crate::{cli, plan, rdns};
 use anyhow::{Context, Result};
 use clap::Parser;
-use scanfw_config::{defaults, load_profile, resolve, Known, ResolveMode};
+use scanfw_config::{defaults, load_profile, resolve, Known, OutputSpec, ResolveMode};
 use scanfw_core::engine::{self, EngineEvent};
 use scanfw_core::{registry, ReportOptions, ScanStart, ScanSummary};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 use tokio::sync::{mpsc, watch};
@@ -31,8 +39,71 @@ fn usage(error: anyhow::Error) -> Failure {
     }
 }
 
+pub(crate) fn runtime_failure(error: anyhow::Error) -> Failure {
+    Failure {
+        code: EXIT_RUNTIME,
+        error,
+    }
+}
+
 /// Runs scanfw with the process arguments.
 pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
+    let setup = || -> Result<_, Failure> {
+        check_open_files()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")
+            .map_err(runtime_failure)?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        {
+            let _inside = runtime.enter();
+            install_signals(stop_tx)
+                .context("cannot install signal handlers")
+                .map_err(runtime_failure)?;
+        }
+        Ok((runtime, stop_rx))
+    };
+    let setup = setup();
+    release_signals();
+    let (runtime, stop) = setup?;
+    let result = run(args, &runtime, stop);
+    // Output threads still blocked (abandoned after a signal) do not hold the exit.
+    runtime.shutdown_background();
+    if signalled().is_none() {
+        return result;
+    }
+    // After a signal the exit code is 130 whatever else went wrong, except bad input (found
+    // before anything started).
+    match result {
+        Err(f) if f.code == EXIT_USAGE => Err(f),
+        Err(f) => {
+            say(&format!("{:#}", f.error));
+            Ok(ExitCode::from(EXIT_INTERRUPTED))
+        }
+        Ok(_) => Ok(ExitCode::from(EXIT_INTERRUPTED)),
+    }
+}
+
+/// Writes a listing to stdout: a closed pipe (`| head`) ends it quietly; any other failure
+/// (a full disk) is an error.
+fn print_listing(text: &str) -> Result<ExitCode, Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(runtime_failure(anyhow::anyhow!(
+            "cannot write to stdout: {e}"
+        ))),
+    }
+}
+
+fn run(
+    args: Vec<String>,
+    runtime: &tokio::runtime::Runtime,
+    stop: watch::Receiver<bool>,
+) -> Result<ExitCode, Failure> {
+    use std::fmt::Write as _;
     let techniques = registry::techniques().map_err(|e| usage(e.into()))?;
     let reporters = registry::reporters().map_err(|e| usage(e.into()))?;
     let letters: Vec<(char, &str, &str)> = reporters
@@ -51,6 +122,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     };
     let discovery = registry::discovery().map_err(|e| usage(e.into()))?;
     if cli.list_techniques || cli.list_reporters || cli.list_discovery {
+        let mut text = String::new();
         if cli.list_techniques {
             for d in &techniques {
                 let letter = d.nmap_letter.map(|l| format!("-s{l}")).unwrap_or_default();
@@ -59,13 +131,17 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 } else {
                     ""
                 };
-                println!("{:<10} {:<4} {}{}", d.name, letter, d.summary, privilege);
+                let _ = writeln!(
+                    text,
+                    "{:<10} {:<4} {}{}",
+                    d.name, letter, d.summary, privilege
+                );
             }
         }
         if cli.list_reporters {
             for d in &reporters {
                 let letter = d.nmap_letter.map(|l| format!("-o{l}")).unwrap_or_default();
-                println!("{:<10} {:<4} {}", d.name, letter, d.summary);
+                let _ = writeln!(text, "{:<10} {:<4} {}", d.name, letter, d.summary);
             }
         }
         if cli.list_discovery {
@@ -83,13 +159,14 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
                 } else {
                     ""
                 };
-                println!(
+                let _ = writeln!(
+                    text,
                     "{:<15} {:<4} {}{ports}{privilege}",
                     d.name, letter, d.summary
                 );
             }
         }
-        return Ok(ExitCode::SUCCESS);
+        return print_listing(&text);
     }
 
     let mut known_t: Vec<String> = techniques.iter().map(|d| d.name.to_string()).collect();
@@ -162,22 +239,12 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         .map_err(|e| usage(e.into()))?
         .concat();
     for n in notices {
-        eprintln!("scanfw: {n}");
+        say(&n);
     }
     let options = ReportOptions {
         open_only: config.report.open_only,
         reason: config.report.reason,
     };
-    let mut reporters = outputs::open(&config.outputs, options).map_err(usage)?;
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .map_err(|error| Failure {
-            code: EXIT_RUNTIME,
-            error,
-        })?;
     let start = ScanStart {
         args,
         start: SystemTime::now(),
@@ -189,7 +256,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
         mode: config.resolve,
         servers,
     };
-    runtime.block_on(scan(job, start, &mut reporters, names))
+    runtime.block_on(scan(job, start, &config.outputs, options, names, stop))
 }
 
 /// A per-run random seed (the standard library's randomly keyed hasher).
@@ -233,20 +300,31 @@ struct Names {
 /// Longest wait for one reverse lookup (a dead resolver never stalls the scan longer).
 const PTR_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The text of an engine notice about probes that could not be sent, without what it says
+/// about the affected ports: `<reason>; affected ports are ...`.
+fn send_failure(notice: &str) -> Option<&str> {
+    notice
+        .split_once("; affected ports are ")
+        .map(|(why, _)| why)
+}
+
 async fn scan(
     job: engine::ScanJob,
     start: ScanStart,
-    reporters: &mut [Box<dyn scanfw_core::Reporter>],
+    specs: &[OutputSpec],
+    options: ReportOptions,
     names: Names,
+    stop: watch::Receiver<bool>,
 ) -> Result<ExitCode, Failure> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
-    let runtime_err = |error: anyhow::Error| Failure {
-        code: EXIT_RUNTIME,
-        error,
-    };
-    for r in reporters.iter_mut() {
-        r.begin(&start).map_err(|e| runtime_err(e.into()))?;
+    let mut outputs = Outputs::open(specs, options).map_err(usage)?;
+    let mut patience = Patience::new(stop.clone());
+    for label in outputs.opened(&mut patience).await.map_err(usage)? {
+        say(&format!(
+            "output {label} could not be opened before the signal (no reader?): it is left out"
+        ));
     }
+    outputs.begin(start.clone());
     let progress = Progress::new(start.hosts_planned);
     let resolver = match names.mode {
         ResolveMode::Never => None,
@@ -262,17 +340,18 @@ async fn scan(
             }
         },
     };
-    let (stop_tx, stop_rx) = watch::channel(false);
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let signal = tokio::spawn(wait_for_signal(stop_tx));
     let started = Instant::now();
+    // A signal that came before this point stops the engine before its first probe.
+    let engine_stop = stop.clone();
     let engine_task = tokio::spawn(async move {
-        let result = engine::run(&job, &ev_tx, stop_rx).await;
+        let result = engine::run(&job, &ev_tx, engine_stop).await;
         drop(ev_tx);
         result
     });
 
-    let (mut up, mut down, mut write_error) = (0u64, 0u64, None);
+    let (mut up, mut down) = (0u64, 0u64);
+    let mut first_failure: Option<String> = None;
     let mut lookups = FuturesUnordered::new();
     let mut engine_open = true;
     loop {
@@ -280,7 +359,13 @@ async fn scan(
             event = ev_rx.recv(), if engine_open => match event {
                 None => { engine_open = false; continue; }
                 Some(EngineEvent::Progress { done, total }) => { progress.ports(done, total); continue; }
-                Some(EngineEvent::Notice(text)) => { progress.notice(&text); continue; }
+                Some(EngineEvent::Notice(text)) => {
+                    if first_failure.is_none() {
+                        first_failure = send_failure(&text).map(str::to_string);
+                    }
+                    progress.notice(&text);
+                    continue;
+                }
                 Some(EngineEvent::HostDone(host)) => {
                     let wanted = match names.mode {
                         ResolveMode::Never => false,
@@ -311,65 +396,68 @@ async fn scan(
             down += 1;
             continue; // down hosts are counted, not listed (as nmap does)
         }
-        for r in reporters.iter_mut() {
-            if let Err(e) = r.host(&host) {
-                write_error.get_or_insert(e);
-            }
-        }
+        outputs.host(host);
     }
     progress.finish();
-    let interrupted_by = signal
-        .is_finished()
-        .then(|| "interrupted by signal".to_string());
-    signal.abort();
-    let stats = engine_task
-        .await
-        .context("the scan engine stopped unexpectedly")
-        .map_err(runtime_err)?
-        .map_err(|e| usage(e.into()))?;
+    let (stats, engine_error) = match engine_task.await {
+        Ok(Ok(stats)) => (stats, None),
+        Ok(Err(e)) => (engine::EngineStats::default(), Some(usage(e.into()))),
+        Err(e) => (
+            engine::EngineStats::default(),
+            Some(runtime_failure(
+                anyhow::Error::new(e).context("the scan engine stopped unexpectedly"),
+            )),
+        ),
+    };
+    let interrupted = match (&engine_error, signalled()) {
+        (Some(f), _) => Some(format!("the scan failed: {:#}", f.error)),
+        (None, Some(name)) if stats.interrupted => Some(format!("interrupted by {name}")),
+        (None, _) if stats.interrupted => Some("interrupted".to_string()),
+        _ => None,
+    };
     let summary = ScanSummary {
         end: SystemTime::now(),
         elapsed: started.elapsed(),
         hosts_total: stats.hosts.max(up + down),
         hosts_up: up,
         hosts_down: down,
-        interrupted: if stats.interrupted {
-            interrupted_by.or(Some("interrupted".into()))
-        } else {
-            None
-        },
+        interrupted,
         probes_sent: stats.probes_sent,
         retransmissions: stats.retransmissions,
     };
-    for r in reporters.iter_mut() {
-        if let Err(e) = r.finish(&summary) {
-            write_error.get_or_insert(e);
+    let mut write_error = None;
+    let mut patience = Patience::new(stop);
+    for (label, outcome) in outputs.finish(summary, &mut patience).await {
+        match outcome {
+            Outcome::Written => {}
+            Outcome::Failed(e) => {
+                if write_error.is_some() || engine_error.is_some() {
+                    say(&e);
+                } else {
+                    write_error = Some(e);
+                }
+            }
+            Outcome::Abandoned => say(&format!(
+                "output {label} still blocked {} s after the signal: abandoned, its document may be incomplete",
+                crate::outputs::GRACE.as_secs()
+            )),
         }
     }
-    if let Some(e) = write_error {
-        return Err(runtime_err(e.into()));
+    if let Some(f) = engine_error {
+        return Err(f);
     }
-    Ok(if stats.interrupted {
+    if let Some(e) = write_error {
+        return Err(runtime_failure(anyhow::anyhow!(e)));
+    }
+    if stats.probes_sent > 0 && stats.probes_failed == stats.probes_sent {
+        let why = first_failure.unwrap_or_else(|| "see the notices above".to_string());
+        return Err(runtime_failure(anyhow::anyhow!(
+            "every probe failed to send: {why}"
+        )));
+    }
+    Ok(if stats.interrupted || signalled().is_some() {
         ExitCode::from(EXIT_INTERRUPTED)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Turns the first SIGINT or SIGTERM into a stop request; the engine then winds down and the
-/// reporters close their documents.
-async fn wait_for_signal(stop: watch::Sender<bool>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        // Without signal handlers the default action (terminate) applies.
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    let _ = stop.send(true);
 }

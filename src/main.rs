@@ -10,19 +10,23 @@ mod outputs;
 mod plan;
 mod progress;
 mod rdns;
+mod signals;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // First of all: a SIGINT, SIGTERM or SIGHUP from now on waits until the handlers are in
+    // place, and then stops the scan like any other (outputs complete, exit 130).
+    signals::hold_signals();
     let args: Result<Vec<String>, _> = std::env::args_os().map(|a| a.into_string()).collect();
     let Ok(args) = args else {
-        eprintln!("scanfw: an argument is not valid UTF-8");
+        progress::say("an argument is not valid UTF-8");
         return ExitCode::from(app::EXIT_USAGE);
     };
     match app::main(args) {
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("scanfw: {:#}", failure.error);
+            progress::say(&format!("{:#}", failure.error));
             ExitCode::from(failure.code)
         }
     }

@@ -65,6 +65,11 @@ pub fn source_addresses(entries: &[String]) -> Result<Vec<IpAddr>> {
             bail!("--source-ip: `{entry}` is not an IP address or CIDR block");
         };
         for ip in addrs {
+            if ip.is_unspecified() {
+                bail!(
+                    "--source-ip {ip} is the unspecified address, not a source: give an address of this host, or leave --source-ip out"
+                );
+            }
             // Binding fails unless the address is one of this host's.
             std::net::UdpSocket::bind((ip, 0))
                 .with_context(|| format!("--source-ip {ip} is not an address of this host"))?;
@@ -74,6 +79,38 @@ pub fn source_addresses(entries: &[String]) -> Result<Vec<IpAddr>> {
         }
     }
     Ok(out)
+}
+
+/// Targets looked at by [`check_addresses`] (a bound for huge target sets; what lies beyond
+/// still fails to send, which the run reports).
+const CHECKED_TARGETS: usize = 1 << 16;
+
+/// Refuses what cannot work before anything is sent: a loopback `--source-ip` for a target
+/// that is not loopback (its packets never leave this host), and an IPv4-mapped IPv6 target
+/// (`::ffff:a.b.c.d`) for raw packets (no IPv6 packet reaches an IPv4 host).
+fn check_addresses(targets: &TargetSet, sources: &[IpAddr], raw: bool) -> Result<()> {
+    for t in targets.iter().take(CHECKED_TARGETS) {
+        if let IpAddr::V6(v6) = t.addr {
+            if let (true, Some(v4)) = (raw, v6.to_ipv4_mapped()) {
+                bail!(
+                    "target {v6} is an IPv4-mapped IPv6 address, which raw-packet techniques cannot send to: use the IPv4 address {v4}"
+                );
+            }
+        }
+        if t.addr.is_loopback() {
+            continue;
+        }
+        if let Some(src) = sources
+            .iter()
+            .find(|s| s.is_loopback() && s.is_ipv4() == t.addr.is_ipv4())
+        {
+            bail!(
+                "--source-ip {src} is a loopback address and target {} is not: packets from it never leave this host; give an address of the interface toward the target",
+                t.addr
+            );
+        }
+    }
+    Ok(())
 }
 
 /// How techniques that need raw sockets are handled.
@@ -166,6 +203,15 @@ pub fn build(
         )
     });
     let discovery = discovery(config, privileges.raw, connect_scan, raw_scan)?;
+    let sources = source_addresses(&raw.source_ip)?;
+    let raw_transport = raw_scan
+        || discovery.methods.iter().any(|m| {
+            !matches!(
+                m.method(),
+                scanfw_core::discovery::DiscoveryMethod::Connect(_)
+            )
+        });
+    check_addresses(&targets, &sources, raw_transport)?;
     Ok((
         ScanJob {
             targets,
@@ -173,7 +219,7 @@ pub fn build(
             discovery,
             timing: config.timing.clone(),
             seed,
-            sources: source_addresses(&raw.source_ip)?,
+            sources,
             defeat_icmp_ratelimit: raw.defeat_icmp_ratelimit,
         },
         infos,

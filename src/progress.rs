@@ -2,7 +2,14 @@
 //! do not tear the bar.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+/// One line on stderr, prefixed `scanfw: `. A closed, full or vanished stderr (a terminal that
+/// hung up) is not an error worth dying for: the line is dropped.
+pub fn say(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "scanfw: {text}").and_then(|()| err.flush());
+}
 
 /// Scan progress display.
 pub struct Progress {
@@ -59,7 +66,7 @@ impl Progress {
     pub fn notice(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(format!("scanfw: {text}")),
-            None => eprintln!("scanfw: {text}"),
+            None => say(text),
         }
     }
 

@@ -52,6 +52,20 @@ fn is_resource_error(errno: i32) -> bool {
     .contains(&errno)
 }
 
+/// Errors `connect()` returns at once when nothing left this host (no route, an address the
+/// socket cannot use): such a probe failed to send, whatever the technique makes of it.
+fn sent_nothing(errno: i32) -> bool {
+    [
+        libc::ENETUNREACH,
+        libc::ENETDOWN,
+        libc::EAFNOSUPPORT,
+        libc::EPROTONOSUPPORT,
+        libc::EINVAL,
+        libc::EOPNOTSUPP,
+    ]
+    .contains(&errno)
+}
+
 fn errno(e: &io::Error) -> i32 {
     e.raw_os_error().unwrap_or(libc::EIO)
 }
@@ -64,6 +78,9 @@ enum Started {
     Done(ConnectOutcome),
     /// A local resource error: not information about the port.
     Resource(i32),
+    /// Nothing was sent: the socket could not be made (errno, no outcome: silence), or
+    /// `connect()` failed at once without sending (errno and the outcome to classify).
+    NotSent(io::Error, Option<ConnectOutcome>),
 }
 
 fn start(addr: SocketAddr) -> Started {
@@ -74,10 +91,14 @@ fn start(addr: SocketAddr) -> Started {
     };
     let sock = match Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None) {
         Ok(s) => s,
-        Err(e) => return Started::Resource(errno(&e)),
+        Err(e) if is_resource_error(errno(&e)) => return Started::Resource(errno(&e)),
+        Err(e) => return Started::NotSent(e, None),
     };
     if let Err(e) = sockopt::set_recv_err(&sock, addr.is_ipv6()) {
-        return Started::Resource(errno(&e));
+        if is_resource_error(errno(&e)) {
+            return Started::Resource(errno(&e));
+        }
+        return Started::NotSent(e, None);
     }
     match sock.connect(&SockAddr::from(addr)) {
         Ok(()) => {
@@ -89,6 +110,7 @@ fn start(addr: SocketAddr) -> Started {
         }
         Err(e) => match errno(&e) {
             n if is_resource_error(n) => Started::Resource(n),
+            n if sent_nothing(n) => Started::NotSent(e, Some(ConnectOutcome::Failed(n))),
             n => Started::Done(ConnectOutcome::Failed(n)),
         },
     }
@@ -170,6 +192,9 @@ fn drive(
     let mut free: Vec<usize> = Vec::new();
     let mut by_probe: HashMap<Probe, usize> = HashMap::new();
     let mut fresh: Vec<Attempt> = Vec::with_capacity(LAUNCH_BATCH);
+    // Probes that could not be sent, and whether the user was told.
+    let mut failed = 0u64;
+    let mut failed_notice = false;
     loop {
         if *stop.borrow() {
             slab.clear();
@@ -188,6 +213,25 @@ fn drive(
                     };
                     match start(addr) {
                         Started::Resource(n) => sched.resource_error(p, n, now),
+                        Started::NotSent(e, outcome) => {
+                            failed += 1;
+                            if !failed_notice {
+                                failed_notice = true;
+                                let then = if outcome.is_some() {
+                                    "reported from that error"
+                                } else {
+                                    "reported as unanswered"
+                                };
+                                sched.notice(format!(
+                                    "connect() to {addr}: {e}; affected ports are {then}"
+                                ));
+                            }
+                            sched.sent(p, now);
+                            match outcome {
+                                Some(o) => settle(&mut sched, p, o, Instant::now()),
+                                None => sched.timeout(p, Instant::now()),
+                            }
+                        }
                         Started::Done(outcome) => {
                             sched.sent(p, now);
                             settle(&mut sched, p, outcome, Instant::now());
@@ -282,5 +326,7 @@ fn drive(
         });
     }
     sched.progress(Instant::now(), true);
-    Ok(sched.stats())
+    let mut stats = sched.stats();
+    stats.probes_failed = failed;
+    Ok(stats)
 }

@@ -119,6 +119,9 @@ pub struct EngineStats {
     pub probes_sent: u64,
     /// Retransmissions.
     pub retransmissions: u64,
+    /// Probes that could not be sent at all (no route, no socket, a send error other than a
+    /// full queue); they are counted in `probes_sent` too and end as unanswered.
+    pub probes_failed: u64,
     /// The scan was stopped before the end.
     pub interrupted: bool,
 }

@@ -97,6 +97,8 @@ struct Driver<'a> {
     buf: Vec<u8>,
     rbuf: Vec<u8>,
     send_notice: bool,
+    /// Probes that could not be sent.
+    failed: u64,
 }
 
 /// Runs a scan whose units all send raw packets or link-layer frames. Blocks the calling
@@ -216,6 +218,7 @@ impl<'a> Driver<'a> {
             buf: vec![0u8; 2048],
             rbuf: vec![0u8; 65536],
             send_notice: false,
+            failed: 0,
         })
     }
 
@@ -245,7 +248,9 @@ impl<'a> Driver<'a> {
             }
         }
         self.sched.progress(Instant::now(), true);
-        Ok(self.sched.stats())
+        let mut stats = self.sched.stats();
+        stats.probes_failed = self.failed;
+        Ok(stats)
     }
 
     /// Reads what is waiting on every socket (a bounded batch each); returns packets read.
@@ -388,6 +393,9 @@ impl<'a> Driver<'a> {
             Some((Method::Link(probe), _)) => self.send_link(dst.ip(), probe),
             _ => return,
         };
+        if matches!(result, Sent::Failed(_)) {
+            self.failed += 1;
+        }
         match result {
             Sent::Requeued => return,
             Sent::Failed(why) if !self.send_notice => {
