@@ -216,6 +216,12 @@ impl Lab {
         {
             return Err("`dnsmasq` not found (Debian package dnsmasq-base)".into());
         }
+        // The DNS server's address .53 must not also be an extra target (.3..) or scanner
+        // (.11..) address.
+        assert!(
+            !layout.dns || (layout.extra_target_hosts < 51 && layout.extra_scanner_addrs < 43),
+            "Layout::with_dns uses 198.18.X.53: at most 50 extra target hosts and 42 extra scanner addresses"
+        );
         remove_stale_namespaces();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let pid = std::process::id();
