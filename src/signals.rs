@@ -33,7 +33,7 @@ fn open_files_limit() -> std::io::Result<Option<(u64, u64)>> {
 /// [`MIN_OPEN_FILES`] (the runtime would fail in ways that explain nothing).
 pub fn check_open_files() -> Result<(), Failure> {
     scanfw_core::engine::raise_fd_limit();
-        let (soft, hard) = match open_files_limit() {
+    let (soft, hard) = match open_files_limit() {
         Ok(Some(limits)) => limits,
         // Not even /proc/self/limits can be opened: far too few descriptors.
         Err(e) if e.raw_os_error() == Some(libc::EMFILE) => (3, 3),
@@ -149,4 +149,3 @@ fn on_signal(name: &'static str, stop: &watch::Sender<bool>) {
         }
     }
 }
-

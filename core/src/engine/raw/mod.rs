@@ -77,7 +77,10 @@ fn route_of(routes: &Routes, dst: IpAddr) -> Option<LinkRoute> {
     if cache.len() >= SOURCE_CACHE {
         cache.clear();
     }
-    cache.entry(dst).or_insert_with(|| table.on_link(dst)).clone()
+    cache
+        .entry(dst)
+        .or_insert_with(|| table.on_link(dst))
+        .clone()
 }
 
 struct Driver<'a> {
