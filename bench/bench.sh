@@ -15,6 +15,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 SCANFW=${SCANFW:-$root/target/release/scanfw}
 ROUNDS=${ROUNDS:-5}
 LOSSY_ROUNDS=${LOSSY_ROUNDS:-3}
@@ -59,24 +61,8 @@ lab() {
   for i in $(seq 0 255); do echo "addr add 198.18.1.$i/32 dev veth0"; done | ip -n "$T" -batch -
   ip -n "$S" link set veth0 up; ip -n "$T" link set veth0 up
   ip -n "$S" route add 198.18.1.0/24 dev veth0
-  # As on a real network, the target's packet processing must not run on the scanner's CPU:
-  # both veth ends process packets on the last CPU (RPS), and both scanners are pinned to the
-  # other CPUs (the same split the test lab uses; see docs/lab.md).
-  ncpu=$(nproc)
-  if [ "$ncpu" -ge 2 ]; then
-    mask=$(printf '%x' $((1 << (ncpu - 1))))
-    for ns in "$S" "$T"; do ip netns exec "$ns" sh -c "echo $mask > /sys/class/net/veth0/queues/rx-0/rps_cpus"; done
-    PIN=(taskset -c "0-$((ncpu - 2))")
-  else
-    PIN=()
-  fi
-  for ns in "$S" "$T"; do
-    for fam in -4 -6; do
-      if [ -n "$(ip -n "$ns" $fam route show default)" ]; then
-        echo "bench: $ns has a default route; refusing to run" >&2; exit 1
-      fi
-    done
-  done
+  split_cpus "$S" "$T"
+  refuse_default_routes bench "$S" "$T"
   ip netns exec "$T" nft -f - <<'NFT'
 table inet sfwbench {
   chain input {

@@ -42,6 +42,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 SCANFW=${SCANFW:-$root/target/release/scanfw}
 ROUNDS=${ROUNDS:-1}
 NMAP_CAP=${NMAP_CAP:-900}
@@ -103,21 +105,8 @@ lab() {
   ip -n "$T" -6 route add local "$BLOCK6" dev lo
   ip -n "$S" route add "$BLOCK" via 198.18.0.2 dev veth0
   ip -n "$S" -6 route add "$BLOCK6" via fd00:5ca0::2 dev veth0
-  ncpu=$(nproc)
-  if [ "$ncpu" -ge 2 ]; then
-    mask=$(printf '%x' $((1 << (ncpu - 1))))
-    for ns in "$S" "$T"; do ip netns exec "$ns" sh -c "echo $mask > /sys/class/net/veth0/queues/rx-0/rps_cpus"; done
-    PIN=(taskset -c "0-$((ncpu - 2))")
-  else
-    PIN=()
-  fi
-  for ns in "$S" "$T"; do
-    for fam in -4 -6; do
-      if [ -n "$(ip -n "$ns" $fam route show default)" ]; then
-        echo "sparse: $ns has a default route; refusing to run" >&2; exit 1
-      fi
-    done
-  done
+  split_cpus "$S" "$T"
+  refuse_default_routes sparse "$S" "$T"
   block_py nft --v6 > "$work/block.nft"
   ip netns exec "$T" nft -f "$work/block.nft"
   # Wildcard listeners for 22, 80, 443 (accept and close at once).
