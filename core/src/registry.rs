@@ -102,6 +102,9 @@ pub struct ReporterDescriptor {
     pub constructor: fn(ReportOptions, Box<dyn Write + Send>) -> Box<dyn Reporter>,
 }
 
+/// Builds a discovery plugin for a port list (empty for its defaults), or says why not.
+pub type DiscoveryConstructor = fn(&[u16]) -> Result<Box<dyn DiscoveryTechnique>, String>;
+
 /// A host-discovery plugin's registration.
 pub struct DiscoveryDescriptor {
     /// Registry name used by profiles (`discovery = ["icmp-echo", "tcp-syn:443"]`).
@@ -115,7 +118,7 @@ pub struct DiscoveryDescriptor {
     /// Whether it takes a port list (`-PS22,80`), and the ports used without one.
     pub default_ports: Option<&'static [u16]>,
     /// Creates the plugin for these ports (empty for port-less methods), or says why not.
-    pub constructor: fn(&[u16]) -> Result<Box<dyn DiscoveryTechnique>, String>,
+    pub constructor: DiscoveryConstructor,
 }
 
 inventory::collect!(TechniqueDescriptor);

@@ -8,7 +8,7 @@ use std::fmt;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -107,10 +107,7 @@ impl LinkChannel {
         // Clear first, then look again: a frame queued before the clear is taken now, one
         // queued after it signals again.
         self.shared.wake.clear();
-        match self.frames.try_recv() {
-            Ok(f) => Some(f),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.frames.try_recv().ok()
     }
 
     /// Frames dropped so far because the queue was full.
