@@ -202,7 +202,11 @@ fn run(
         None => Default::default(),
     };
     // SYN is the default when raw sockets are available, connect otherwise (as in nmap).
-    let raw = engine::raw_available();
+    let raw = if cli.unprivileged {
+        false
+    } else {
+        cli.privileged || engine::raw_available()
+    };
     let mut base = defaults();
     base.techniques = Some(vec![if raw { "syn" } else { "connect" }.to_string()]);
     let config = resolve(cli_layer.over(profile.over(base))).map_err(|e| usage(e.into()))?;
@@ -229,8 +233,13 @@ fn run(
             "-sn (host discovery only) cannot be combined with a port scan (-s TECHNIQUE, -p, --top-ports): drop one of them"
         )));
     }
-    let (job, scans, notices) =
+    let (mut job, scans, notices) =
         plan::build(&config, seed, privileges, &raw_options).map_err(usage)?;
+    // Once the engine has opened its sockets (and the outputs are open), the scan goes on with
+    // no capabilities, and as the sudo user when started through sudo.
+    job.after_open = Some(engine::AfterOpen(std::sync::Arc::new(|| {
+        crate::privileges::drop_privileges().map_err(|e| format!("cannot drop privileges: {e}"))
+    })));
     let servers = config
         .dns_servers
         .iter()
@@ -401,6 +410,10 @@ async fn scan(
     progress.finish();
     let (stats, engine_error) = match engine_task.await {
         Ok(Ok(stats)) => (stats, None),
+        Ok(Err(e @ engine::EngineError::AfterOpen(_))) => (
+            engine::EngineStats::default(),
+            Some(runtime_failure(e.into())),
+        ),
         Ok(Err(e)) => (engine::EngineStats::default(), Some(usage(e.into()))),
         Err(e) => (
             engine::EngineStats::default(),

@@ -133,6 +133,16 @@ pub struct Cli {
     #[arg(long = "no-fallback")]
     pub no_fallback: bool,
 
+    /// Assume raw sockets are available (as nmap's --privileged): SYN scan and raw discovery
+    /// by default; failing to open them is an error
+    #[arg(long = "privileged", conflicts_with = "unprivileged")]
+    pub privileged: bool,
+
+    /// Behave as if raw sockets were unavailable (as nmap's --unprivileged): connect() scan and
+    /// connect() discovery, no raw socket is opened
+    #[arg(long = "unprivileged")]
+    pub unprivileged: bool,
+
     /// Seed of the keyed probe order: the same seed sends probes in the same order
     #[arg(long = "seed", value_name = "N")]
     pub seed: Option<u64>,

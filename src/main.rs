@@ -8,6 +8,7 @@ mod app;
 mod cli;
 mod outputs;
 mod plan;
+mod privileges;
 mod progress;
 mod rdns;
 mod signals;

@@ -221,6 +221,7 @@ pub fn build(
             seed,
             sources,
             defeat_icmp_ratelimit: raw.defeat_icmp_ratelimit,
+            after_open: None,
         },
         infos,
         notices,

@@ -187,6 +187,8 @@ fn drive(
     };
     let mut poll = Poll::new().map_err(|e| EngineError::Transport(e.to_string()))?;
     let mut ready = Events::with_capacity(1024);
+    // connect() needs no privilege: everything this transport needs is open.
+    job.opened()?;
     // Slab of attempts in flight; the token is the index.
     let mut slab: Vec<Option<Attempt>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();

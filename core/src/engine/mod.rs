@@ -90,6 +90,30 @@ pub struct ScanJob {
     /// Do not pace to ICMP rate limits; report silence as `closed|filtered` where it would be
     /// `open|filtered` (nmap's `--defeat-icmp-ratelimit`).
     pub defeat_icmp_ratelimit: bool,
+    /// Called once, on the engine's thread, when every socket and channel the scan needs is
+    /// open and before the first probe is sent (the binary drops its privileges here). An error
+    /// stops the scan with [`EngineError::AfterOpen`] before anything is sent.
+    pub after_open: Option<AfterOpen>,
+}
+
+/// The [`ScanJob::after_open`] hook.
+#[derive(Clone)]
+pub struct AfterOpen(pub Arc<dyn Fn() -> Result<(), String> + Send + Sync>);
+
+impl std::fmt::Debug for AfterOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterOpen(..)")
+    }
+}
+
+impl ScanJob {
+    /// Runs the [`after_open`](ScanJob::after_open) hook, if any.
+    pub(crate) fn opened(&self) -> Result<(), EngineError> {
+        match &self.after_open {
+            Some(hook) => (hook.0)().map_err(EngineError::AfterOpen),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What the engine tells the outside world while it runs.
@@ -143,6 +167,9 @@ pub enum EngineError {
     /// The raw transport failed.
     #[error("raw sockets: {0} (raw techniques need root or CAP_NET_RAW)")]
     Raw(String),
+    /// The [`ScanJob::after_open`] hook failed; nothing was sent.
+    #[error("{0}")]
+    AfterOpen(String),
 }
 
 /// Runs a scan to the end, or until `stop` turns true. Events go to `events`; a closed receiver

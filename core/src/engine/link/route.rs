@@ -67,6 +67,21 @@ impl LinkTable {
         let routes = if dst.is_ipv6() { &self.v6 } else { &self.v4 };
         resolve(dst, routes, &self.ifaces)
     }
+
+    /// Every interface [`on_link`](LinkTable::on_link) may name for some target: up, not
+    /// loopback, not point-to-point, resolving neighbours, with a unicast hardware address and
+    /// at least one address. A scan opens a channel on each before its first probe.
+    pub fn interfaces(&self) -> Vec<String> {
+        self.ifaces
+            .iter()
+            .filter(|i| {
+                i.neighbours
+                    && !i.addrs.is_empty()
+                    && i.mac.is_some_and(|m| m != [0; 6] && m[0] & 1 == 0)
+            })
+            .map(|i| i.name.clone())
+            .collect()
+    }
 }
 
 fn unicast(dst: IpAddr) -> bool {

@@ -43,6 +43,9 @@ const ICMPV6: u8 = 58;
 /// Cached route lookups before the cache is cleared (bounded memory for many-host scans).
 const SOURCE_CACHE: usize = 65536;
 
+/// Targets looked at to find the interfaces that need a link-layer channel.
+const LINK_LOOKAHEAD: u128 = 1 << 16;
+
 /// Probes sent between two looks at the receive sockets.
 const SEND_BATCH: usize = 64;
 /// Packets read from one socket before sending again.
@@ -94,8 +97,10 @@ struct Driver<'a> {
     bound: HashMap<(IpAddr, u8), RawSocket>,
     sources: HashMap<IpAddr, Option<IpAddr>>,
     routes: Routes,
-    /// Link-layer channels by interface name, opened when first needed.
+    /// Link-layer channels by interface name, all opened before the first probe.
     links: HashMap<String, LinkChannel>,
+    /// Why the channel of an interface could not be opened.
+    link_errors: HashMap<String, String>,
     link_units: Vec<usize>,
     buf: Vec<u8>,
     rbuf: Vec<u8>,
@@ -113,7 +118,12 @@ pub(super) async fn run(
 ) -> Result<EngineStats, EngineError> {
     let multi = tokio::runtime::Handle::try_current()
         .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    let go = || Driver::open(job, events).and_then(|mut d| d.run(&stop));
+    let go = || {
+        let mut d = Driver::open(job, events)?;
+        // Every raw socket and link-layer channel is open: privileges may go now.
+        job.opened()?;
+        d.run(&stop)
+    };
     if multi {
         tokio::task::block_in_place(go)
     } else {
@@ -142,6 +152,36 @@ impl<'a> Driver<'a> {
         } else {
             LinkTable::load()
         };
+        // Link-layer channels are opened now, on every interface a target will be asked for on
+        // (every candidate interface when the targets are too many to look at), so that nothing
+        // needs privileges once the scan runs. One that cannot be opened is remembered: its
+        // targets' probes fail with that reason.
+        let wanted: Vec<String> = if link_units.is_empty() {
+            Vec::new()
+        } else if job.targets.upper_bound() <= LINK_LOOKAHEAD {
+            let mut names: Vec<String> = job
+                .targets
+                .iter()
+                .filter_map(|t| table.on_link(t.addr).map(|r| r.ifname))
+                .collect();
+            names.sort_unstable();
+            names.dedup();
+            names
+        } else {
+            table.interfaces()
+        };
+        let mut links = HashMap::new();
+        let mut link_errors = HashMap::new();
+        for ifname in wanted {
+            match LinkChannel::open(&ifname) {
+                Ok(c) => {
+                    links.insert(ifname, c);
+                }
+                Err(e) => {
+                    link_errors.insert(ifname, e.to_string());
+                }
+            }
+        }
         let routes: Routes = Rc::new(RefCell::new((table, HashMap::new())));
         if !link_units.is_empty() {
             let r = Rc::clone(&routes);
@@ -216,7 +256,8 @@ impl<'a> Driver<'a> {
             bound,
             sources: HashMap::new(),
             routes,
-            links: HashMap::new(),
+            links,
+            link_errors,
             link_units,
             buf: vec![0u8; 2048],
             rbuf: vec![0u8; 65536],
@@ -469,13 +510,8 @@ impl<'a> Driver<'a> {
             Ok(len) => len,
             Err(e) => return Sent::Failed(e.to_string()),
         };
-        if !self.links.contains_key(&route.ifname) {
-            match LinkChannel::open(&route.ifname) {
-                Ok(c) => {
-                    self.links.insert(route.ifname.clone(), c);
-                }
-                Err(e) => return Sent::Failed(format!("link layer on {}: {e}", route.ifname)),
-            }
+        if let Some(e) = self.link_errors.get(&route.ifname) {
+            return Sent::Failed(format!("link layer on {}: {e}", route.ifname));
         }
         match self
             .links
@@ -484,6 +520,7 @@ impl<'a> Driver<'a> {
         {
             Some(Ok(())) => Sent::Ok,
             Some(Err(e)) => Sent::Failed(format!("sending on {}: {e}", route.ifname)),
+            // An interface that appeared after the scan started.
             None => Sent::Failed(format!("no link-layer channel on {}", route.ifname)),
         }
     }

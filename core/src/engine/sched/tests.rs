@@ -97,6 +97,7 @@ fn job(targets: &str, ports: &str, discover: bool, timing: Timing) -> ScanJob {
         seed: 7,
         sources: Vec::new(),
         defeat_icmp_ratelimit: false,
+        after_open: None,
     }
 }
 
