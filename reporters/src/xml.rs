@@ -36,6 +36,8 @@ const STYLESHEET: &str = "file:///usr/share/nmap/nmap.xsl";
 pub struct XmlReporter {
     opts: ReportOptions,
     sink: Sink,
+    /// A discovery-only scan (`-sn`, no technique): hosts carry no `<ports>`, as in nmap.
+    discovery_only: bool,
 }
 
 impl XmlReporter {
@@ -44,6 +46,7 @@ impl XmlReporter {
         XmlReporter {
             opts,
             sink: Sink::new(out),
+            discovery_only: false,
         }
     }
 
@@ -206,7 +209,12 @@ fn write_port<W: Write>(x: &mut Xml<W>, p: &PortResult) -> std::io::Result<()> {
     x.nl()
 }
 
-fn write_host<W: Write>(x: &mut Xml<W>, h: &HostResult, open_only: bool) -> std::io::Result<()> {
+fn write_host<W: Write>(
+    x: &mut Xml<W>,
+    h: &HostResult,
+    open_only: bool,
+    with_ports: bool,
+) -> std::io::Result<()> {
     let mut attrs = vec![
         a("starttime", timefmt::epoch_secs(h.start)),
         a("endtime", timefmt::epoch_secs(h.end)),
@@ -255,7 +263,7 @@ fn write_host<W: Write>(x: &mut Xml<W>, h: &HostResult, open_only: bool) -> std:
     }
     x.end("hostnames")?;
     x.nl()?;
-    if h.status.up && !h.timed_out {
+    if with_ports && h.status.up && !h.timed_out {
         let layout = fold::layout(&h.ports, open_only);
         x.start("ports", &[])?;
         for f in &layout.folded {
@@ -323,6 +331,7 @@ fn write_tail<W: Write>(x: &mut Xml<W>, s: &ScanSummary) -> std::io::Result<()> 
 impl Reporter for XmlReporter {
     fn begin(&mut self, scan: &ScanStart) -> Result<(), ReportError> {
         self.sink.start()?;
+        self.discovery_only = scan.scans.is_empty();
         write_head(&mut Xml(Writer::new(self.sink.out())), scan)?;
         self.sink.flush()
     }
@@ -333,6 +342,7 @@ impl Reporter for XmlReporter {
             &mut Xml(Writer::new(self.sink.out())),
             host,
             self.opts.open_only,
+            !self.discovery_only,
         )?;
         self.sink.flush()
     }

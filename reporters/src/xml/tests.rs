@@ -229,4 +229,6 @@ fn xml_discovery_only_scan_has_no_scaninfo() {
         "{out}"
     );
     assert!(out.contains("<hosts up=\"1\" down=\"255\" total=\"256\"/>"));
+    // As nmap: a discovery-only host has no <ports> element at all.
+    assert!(!out.contains("<ports"), "{out}");
 }
