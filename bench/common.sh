@@ -29,3 +29,24 @@ refuse_default_routes() {
     done
   done
 }
+
+# The two namespaces joined by veth0, as both benchmarks build them: no default route, no
+# router advertisements, ICMP rate limits off in the target (every REJECT answers), scanner
+# 198.18.0.1/24 and fd00:5ca0::1/64, target .2 and ::2. The links are brought up by the caller.
+# usage: veth_lab SCANNER_NS TARGET_NS
+veth_lab() {
+  local s=$1 t=$2 ns
+  ip netns add "$s"; ip netns add "$t"
+  for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
+  ip -n "$s" link add veth0 type veth peer name veth0 netns "$t"
+  for ns in "$s" "$t"; do
+    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
+  done
+  ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
+    net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 \
+    net.ipv6.icmp.ratelimit=0
+  ip -n "$s" addr add 198.18.0.1/24 dev veth0
+  ip -n "$t" addr add 198.18.0.2/24 dev veth0
+  ip -n "$s" addr add fd00:5ca0::1/64 dev veth0 nodad
+  ip -n "$t" addr add fd00:5ca0::2/64 dev veth0 nodad
+}

@@ -82,19 +82,7 @@ trap 'exit 130' INT TERM
 block_py() { python3 "$here/block.py" "$@" --prefix "$BLOCK_PREFIX" --live-every "$LIVE_EVERY"; }
 
 lab() {
-  ip netns add "$S"; ip netns add "$T"
-  for ns in "$S" "$T"; do ip -n "$ns" link set lo up; done
-  ip -n "$S" link add veth0 type veth peer name veth0 netns "$T"
-  for ns in "$S" "$T"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0
-  done
-  ip netns exec "$T" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_ratemask=0 \
-    net.ipv4.icmp_msgs_per_sec=1000000 net.ipv4.icmp_msgs_burst=1000000 \
-    net.ipv6.icmp.ratelimit=0
-  ip -n "$S" addr add 198.18.0.1/24 dev veth0
-  ip -n "$T" addr add 198.18.0.2/24 dev veth0
-  ip -n "$S" addr add fd00:5ca0::1/64 dev veth0 nodad
-  ip -n "$T" addr add fd00:5ca0::2/64 dev veth0 nodad
+  veth_lab "$S" "$T"
   ip -n "$S" link set veth0 up; ip -n "$T" link set veth0 up
   for _ in $(seq 100); do
     ip -n "$S" link show veth0 | grep -q LOWER_UP && ip -n "$T" link show veth0 | grep -q LOWER_UP && break
