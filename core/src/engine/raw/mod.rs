@@ -351,39 +351,37 @@ impl<'a> Driver<'a> {
 
     /// Reads the frames waiting on every link-layer channel; returns frames read.
     fn drain_links(&mut self) -> usize {
-        let mut total = 0;
-        let names: Vec<String> = self.links.keys().cloned().collect();
-        for name in names {
-            for _ in 0..RECV_BATCH {
-                let Some(frame) = self.links.get_mut(&name).and_then(LinkChannel::try_recv) else {
-                    break;
+        // Take what waits first (nothing is allocated when no frame came), then read it.
+        let mut frames = Vec::new();
+        for c in self.links.values_mut() {
+            frames.extend(std::iter::from_fn(|| c.try_recv()).take(RECV_BATCH));
+        }
+        let total = frames.len();
+        let at = Instant::now();
+        for frame in frames {
+            for &unit in &self.link_units {
+                let Some((Method::Link(p), _)) = self.sched.method(unit) else {
+                    continue;
                 };
-                total += 1;
-                let at = Instant::now();
-                for &unit in &self.link_units {
-                    let Some((Method::Link(p), _)) = self.sched.method(unit) else {
-                        continue;
+                let Some(m) = p.classify(&frame) else {
+                    continue;
+                };
+                // No cookie exists at this layer: the answer must be addressed to us and be
+                // about a host we are asking for right now.
+                let ours = route_of(&self.routes, m.target).is_some_and(|r| r.mac == m.to_mac);
+                let Some((host, slot)) = self.sched.lookup(m.target, unit, 0) else {
+                    continue;
+                };
+                let Some(try_no) = self.sched.in_flight_try(host, slot) else {
+                    continue;
+                };
+                if ours {
+                    let info = ReplyInfo {
+                        mac: Some(m.mac),
+                        ..ReplyInfo::default()
                     };
-                    let Some(m) = p.classify(&frame) else {
-                        continue;
-                    };
-                    // No cookie exists at this layer: the answer must be addressed to us and be
-                    // about a host we are asking for right now.
-                    let ours = route_of(&self.routes, m.target).is_some_and(|r| r.mac == m.to_mac);
-                    let Some((host, slot)) = self.sched.lookup(m.target, unit, 0) else {
-                        continue;
-                    };
-                    let Some(try_no) = self.sched.in_flight_try(host, slot) else {
-                        continue;
-                    };
-                    if ours {
-                        let info = ReplyInfo {
-                            mac: Some(m.mac),
-                            ..ReplyInfo::default()
-                        };
-                        self.sched.reply(host, slot, try_no, m.verdict, at, info);
-                        break;
-                    }
+                    self.sched.reply(host, slot, try_no, m.verdict, at, info);
+                    break;
                 }
             }
         }
