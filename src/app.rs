@@ -437,6 +437,7 @@ async fn scan(
         interrupted,
         probes_sent: stats.probes_sent,
         retransmissions: stats.retransmissions,
+        replies: stats.replies,
     };
     let mut write_error = None;
     let mut patience = Patience::new(stop);

@@ -121,4 +121,21 @@ pub struct ScanSummary {
     pub probes_sent: u64,
     /// Retransmissions.
     pub retransmissions: u64,
+    /// Replies by how they proved which probe they answer.
+    pub replies: ReplyCounts,
+}
+
+/// Replies that named one of our probes, by how they proved it (docs/architecture.md,
+/// "What proves a reply").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReplyCounts {
+    /// Proven by keyed bits the reply echoes (a cookie, a protocol field, a quoted header).
+    pub verified: u64,
+    /// Believed on the keyed local port alone: the reply carries nothing more to check (a UDP
+    /// reply to an empty probe, an ICMP reply that echoes no data).
+    pub unverified: u64,
+    /// Named a probe but failed its check: forged, stale, or rewritten on the way; ignored.
+    pub rejected: u64,
+    /// Challenges sent to packets that had to prove themselves (split-handshake SYNs).
+    pub challenges: u64,
 }

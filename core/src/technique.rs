@@ -10,7 +10,8 @@
 //!   cookie of a probe; the technique writes the transport header and payload. For every packet
 //!   that arrives, the technique recognises its own replies (including ICMP errors quoting its
 //!   probes), reports the flow and the cookie it echoes, and classifies it. The engine verifies
-//!   the cookie, so a forged or stale reply never changes a port.
+//!   the cookie, so a forged or stale reply never changes a port. The engine writes the IP
+//!   header, with keyed bits of its own (see [`Echo`]).
 //!
 //! In both cases [`ScanTechnique::on_silence`] says what no reply after every retry means.
 
@@ -107,20 +108,46 @@ pub struct ReplyContext<'a> {
 }
 
 /// How a recognised packet proves which probe it answers.
+///
+/// Besides what the variant says, the engine checks on its own, for every ICMP error, the keyed
+/// IPv4 identification or IPv6 flow label of the quoted probe header (the engine writes the IP
+/// header of every probe), so a technique cannot forget it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Echo {
     /// The packet carries the probe's cookie (a TCP reply's acknowledgement number less one, or
     /// the sequence number quoted in an ICMP error). The engine accepts it only if it equals the
     /// keyed cookie of the flow, for some try.
     Cookie(u32),
-    /// The packet carries no cookie (a UDP reply, a TCP SYN without ACK): the engine checks that
-    /// the local port is the keyed port of the flow. `seq` is the packet's own sequence number
-    /// (0 where there is none): when it equals the cookie the engine would put in a probe of the
+    /// The packet echoes the bits `mask` of the probe's cookie, in `value` (a UDP reply whose
+    /// protocol copies a field of the request: a DNS ID carries 16 bits, an RPC XID 32). The
+    /// engine accepts it only if `value & mask` equals the keyed cookie's bits under `mask`.
+    Stamp {
+        /// The echoed bits, in the cookie's positions.
+        value: u32,
+        /// Which bits of the cookie the reply carries; the try is in the low four.
+        mask: u32,
+    },
+    /// The packet carries no cookie (a UDP reply to an empty probe, an ICMP reply that echoes
+    /// only an identifier): the engine checks that the local port is the keyed port of the flow,
+    /// and counts the reply as unverified. `seq` is the packet's own sequence number (0 where
+    /// there is none): when it equals the cookie the engine would put in a probe of the
     /// reversed flow, the packet is one of our own probes seen again on loopback and is dropped.
     Flow {
         /// Sequence number of the packet, 0 if none.
         seq: u32,
     },
+    /// The packet proves nothing yet but can be put to the test (a TCP SYN without ACK, the
+    /// split handshake): the engine checks the keyed local port, then has the technique answer
+    /// it with [`RawProbe::challenge`], which carries a challenge cookie. Only a packet that
+    /// echoes that cookie ([`Echo::Answer`]) decides the port. `seq` is the packet's sequence
+    /// number, as for [`Echo::Flow`], and is handed to the challenge.
+    Challenge {
+        /// Sequence number of the packet.
+        seq: u32,
+    },
+    /// The packet answers a challenge: it carries the challenge cookie the engine put in it (a
+    /// TCP ACK's acknowledgement number less one).
+    Answer(u32),
 }
 
 /// A packet a raw technique recognised as a possible reply to one of its probes.
@@ -149,6 +176,9 @@ pub enum ProbeBuildError {
     /// address mask requests have no ICMPv6 form). The value names the probe.
     #[error("{0} probes do not exist for this address family")]
     UnsupportedFamily(&'static str),
+    /// The technique has no challenge for the reply (see [`RawProbe::challenge`]).
+    #[error("this technique cannot put such a reply to the test")]
+    NoChallenge,
 }
 
 /// Builds raw probes and recognises their replies. Pure logic over bytes.
@@ -171,4 +201,18 @@ pub trait RawProbe: Send + Sync {
     /// Recognises and classifies a received packet; `None` for anything not a reply to this
     /// technique's probes. Must not panic on any input.
     fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch>;
+    /// Writes the packet that puts a reply classified with [`Echo::Challenge`] to the test, as
+    /// [`build`](Self::build) writes a probe: `ctx` holds the probe's addresses and ports and the
+    /// challenge cookie, `seq` the challenged packet's sequence number. The technique must then
+    /// classify the answer with [`Echo::Answer`]. The default builds nothing, and such replies
+    /// are never believed.
+    fn challenge(
+        &self,
+        ctx: &ProbeContext,
+        seq: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, ProbeBuildError> {
+        let _ = (ctx, seq, buf);
+        Err(ProbeBuildError::NoChallenge)
+    }
 }

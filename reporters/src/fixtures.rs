@@ -133,6 +133,12 @@ pub(crate) fn summary(up: u64, down: u64, interrupted: Option<&str>) -> ScanSumm
         interrupted: interrupted.map(str::to_string),
         probes_sent: 1002,
         retransmissions: 2,
+        replies: scanfw_core::result::ReplyCounts {
+            verified: 990,
+            unverified: 3,
+            rejected: 7,
+            challenges: 1,
+        },
     }
 }
 

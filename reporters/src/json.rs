@@ -9,6 +9,7 @@ use crate::mac;
 use crate::sink::Sink;
 use crate::timefmt;
 use scanfw_core::registry::ReporterDescriptor;
+use scanfw_core::result::ReplyCounts;
 use scanfw_core::{
     services, HostResult, ReportError, ReportOptions, Reporter, ScanStart, ScanSummary,
     SCANNER_NAME, VERSION,
@@ -122,6 +123,7 @@ struct Stats<'a> {
     hosts: HostCounts,
     probes_sent: u64,
     retransmissions: u64,
+    replies: ReplyCounts,
     exit: &'static str,
     interrupted_reason: Option<&'a str>,
 }
@@ -243,6 +245,7 @@ impl Reporter for JsonReporter {
             },
             probes_sent: summary.probes_sent,
             retransmissions: summary.retransmissions,
+            replies: summary.replies,
             exit: if summary.interrupted.is_some() {
                 "interrupted"
             } else {

@@ -2,10 +2,18 @@
 //!
 //! Needs `CAP_NET_RAW`. A probe is a 24-byte SYN (window 1024, one MSS option of 1460) whose
 //! sequence number is the engine's cookie. States and reasons follow nmap: SYN+ACK is `open`
-//! (`syn-ack`), a SYN without ACK (split handshake) is `open` (`split-handshake-syn`), RST+ACK is
-//! `closed` (`reset`), ICMP unreachable and time exceeded are `filtered` with the ICMP reason
-//! (port unreachable included: a TCP probe is never `closed` by ICMP), silence is `filtered`
-//! (`no-response`).
+//! (`syn-ack`), RST+ACK is `closed` (`reset`), ICMP unreachable and time exceeded are `filtered`
+//! with the ICMP reason (port unreachable included: a TCP probe is never `closed` by ICMP),
+//! silence is `filtered` (`no-response`).
+//!
+//! A SYN without ACK (the split handshake: the target answers a SYN with a SYN of its own) is
+//! `open` (`split-handshake-syn`) as in nmap, but only once proven: such a SYN acknowledges
+//! nothing, so anyone who guesses a keyed source port could forge it. It is classified as
+//! [`Echo::Challenge`]; the engine has [`RawProbe::challenge`] answer it with a SYN+ACK whose
+//! sequence number is a challenge cookie, and only the target's ACK acknowledging that cookie
+//! ([`Echo::Answer`]) decides the port. A stack that gives up on the split handshake when our
+//! own kernel resets its SYN (our kernel has no such connection) never answers the challenge,
+//! and its port reads as silence.
 //!
 //! The scanning host's own kernel answers each SYN+ACK with a RST, since it knows no such
 //! connection; that is harmless for the scan (the port is already classified).
@@ -75,10 +83,28 @@ impl RawProbe for Syn {
             _ => None,
         }
     }
+
+    /// The SYN+ACK that completes a split handshake: the challenge cookie as sequence number,
+    /// acknowledging the target's SYN.
+    fn challenge(
+        &self,
+        ctx: &ProbeContext,
+        seq: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, ProbeBuildError> {
+        build_tcp(
+            buf,
+            ctx,
+            tcp_flags::SYN | tcp_flags::ACK,
+            seq.wrapping_add(1),
+            PROBE_WINDOW,
+            &MSS_OPTION,
+        )
+    }
 }
 
 fn classify_tcp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
-    use tcp_flags::{ACK, RST, SYN};
+    use tcp_flags::{ACK, FIN, RST, SYN};
     let tcp = parse_tcp(reply.payload)?;
     let has = |f: u8| tcp.flags & f != 0;
     // RST wins over SYN, as in a TCP stack receiving it in SYN-SENT.
@@ -102,7 +128,14 @@ fn classify_tcp(reply: &ReplyContext<'_>) -> Option<RawMatch> {
         (
             PortState::Open,
             Reason::SplitHandshakeSyn,
-            Echo::Flow { seq: tcp.seq },
+            Echo::Challenge { seq: tcp.seq },
+        )
+    } else if has(ACK) && !has(FIN) {
+        // The end of a split handshake: the ACK of our challenge SYN+ACK.
+        (
+            PortState::Open,
+            Reason::SplitHandshakeSyn,
+            Echo::Answer(tcp.ack.wrapping_sub(1)),
         )
     } else {
         return None;
@@ -331,6 +364,28 @@ mod tests {
         }
     }
 
+    /// The challenge to a split-handshake SYN: a SYN+ACK from the probe's ports whose sequence
+    /// number is the challenge cookie and which acknowledges the target's SYN.
+    #[test]
+    fn challenge_is_a_syn_ack_carrying_the_challenge_cookie() {
+        for ctx in [ctx4(), ctx6()] {
+            let mut buf = [0u8; 64];
+            let n = Syn.challenge(&ctx, 0xffff_ffff, &mut buf).expect("build");
+            let (h, rest) = TcpHeader::from_slice(&buf[..n]).expect("parse");
+            assert!(rest.is_empty());
+            assert!(h.syn && h.ack && !h.rst && !h.fin);
+            assert_eq!((h.source_port, h.destination_port), (SPORT, DPORT));
+            assert_eq!(h.sequence_number, COOKIE);
+            assert_eq!(h.acknowledgment_number, 0, "wraps: acknowledges seq + 1");
+            let sum = match (ctx.src.ip(), ctx.dst.ip()) {
+                (IpAddr::V4(_), _) => h.calc_checksum_ipv4_raw(ME4, TARGET4, &[]),
+                _ => h.calc_checksum_ipv6_raw(ME6, TARGET6, &[]),
+            }
+            .expect("checksum");
+            assert_eq!(h.checksum, sum);
+        }
+    }
+
     #[test]
     fn probe_build_errors() {
         let mut small = [0u8; 23];
@@ -409,13 +464,26 @@ mod tests {
             expect(
                 classify(target, 6, &split),
                 target,
-                Echo::Flow { seq: 0x1234_5678 },
+                Echo::Challenge { seq: 0x1234_5678 },
+                PortState::Open,
+                Reason::SplitHandshakeSyn,
+            );
+            // The ACK that answers our challenge SYN+ACK.
+            let answer = build(|mut h| {
+                h.ack = true;
+                h.acknowledgment_number = COOKIE.wrapping_add(1);
+                h
+            });
+            expect(
+                classify(target, 6, &answer),
+                target,
+                Echo::Answer(COOKIE),
                 PortState::Open,
                 Reason::SplitHandshakeSyn,
             );
             for f in [
                 (|mut h: TcpHeader| {
-                    h.ack = true;
+                    h.fin = true;
                     h
                 }) as fn(TcpHeader) -> TcpHeader,
                 |mut h| {

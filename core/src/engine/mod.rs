@@ -26,6 +26,7 @@ pub fn local_addresses() -> Vec<std::net::IpAddr> {
         .flat_map(|i| i.ips.iter().map(|n| n.ip()))
         .collect()
 }
+pub use crate::result::ReplyCounts;
 pub use raw::raw_available;
 
 use crate::discovery::{DiscoveryMethod, DiscoveryTechnique};
@@ -146,9 +147,12 @@ pub struct EngineStats {
     /// Probes that could not be sent at all (no route, no socket, a send error other than a
     /// full queue); they are counted in `probes_sent` too and end as unanswered.
     pub probes_failed: u64,
+    /// Replies by how they proved which probe they answer (raw transport only).
+    pub replies: ReplyCounts,
     /// The scan was stopped before the end.
     pub interrupted: bool,
 }
+
 
 /// Why the engine could not run.
 #[derive(Debug, Error)]

@@ -48,6 +48,9 @@ pub struct Quoted<'a> {
     pub dst: IpAddr,
     /// IP protocol (IPv4) or next header (IPv6) of the quoted packet.
     pub protocol: u8,
+    /// The quoted packet's IPv4 identification, or its IPv6 flow label (20 bits): the engine
+    /// writes keyed bits there in every probe and checks them here.
+    pub ip_tag: u32,
     /// The quoted transport bytes, at least eight.
     pub transport: &'a [u8],
 }
@@ -182,6 +185,7 @@ fn quoted_v4(q: &[u8]) -> Option<Quoted<'_>> {
         src: IpAddr::V4(Ipv4Addr::from(src)),
         dst: IpAddr::V4(Ipv4Addr::from(dst)),
         protocol: *q.get(9)?,
+        ip_tag: u32::from(be16(q, 4)?),
         transport,
     })
 }
@@ -200,6 +204,7 @@ fn quoted_v6(q: &[u8]) -> Option<Quoted<'_>> {
         src: IpAddr::V6(Ipv6Addr::from(src)),
         dst: IpAddr::V6(Ipv6Addr::from(dst)),
         protocol: *q.get(6)?,
+        ip_tag: super::be32(q, 0)? & 0x000f_ffff,
         transport,
     })
 }

@@ -11,10 +11,12 @@
 //!   quote, and what they mean for a port (`shared/reference/port-states.md`);
 //! * [`icmp_checksum`] and [`parse_icmp_query`]: ICMP query messages (echo, timestamp, address
 //!   mask), sent by host discovery, and their headers received or quoted in an error
-//!   ([`Quoted::icmp_query`]).
+//!   ([`Quoted::icmp_query`]);
+//! * [`write_ip_header`]: the IP header of every raw probe, with the engine's keyed bits.
 
 mod checksum;
 mod icmp;
+mod ip;
 mod tcp;
 
 pub use checksum::{icmp_checksum, tcp_checksum, udp_checksum};
@@ -22,6 +24,7 @@ pub use icmp::{
     icmp_verdict, parse_icmp_error, parse_icmp_query, reply_icmp_verdict, IcmpError, IcmpQuery,
     Quoted, ICMP_QUERY_HEADER_LEN, IPPROTO_ICMP, IPPROTO_ICMPV6,
 };
+pub use ip::{ip_header_len, write_ip_header, IPV4_HEADER_LEN, IPV6_HEADER_LEN, PROBE_TTL};
 pub use tcp::{build_tcp, parse_tcp, tcp_flags, TcpFields, IPPROTO_TCP, TCP_HEADER_LEN};
 
 /// IP protocol number of UDP.

@@ -72,6 +72,7 @@ fn json_document_lists_every_port_with_nmap_values() {
         json!({"end": 1_710_000_001, "elapsed": 0.523,
                "hosts": {"up": 1, "down": 0, "total": 1},
                "probes_sent": 1002, "retransmissions": 2,
+               "replies": {"verified": 990, "unverified": 3, "rejected": 7, "challenges": 1},
                "exit": "success", "interrupted_reason": null})
     );
 }

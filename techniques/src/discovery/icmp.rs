@@ -31,7 +31,8 @@
 //! packet of the host, including our own requests on loopback, which are not replies). The match
 //! is `target = (sender, 0)`, `local_port = identifier`, and the echo is the copied cookie
 //! (checked first against the sequence number, which holds its low 16 bits) or, without one,
-//! [`Echo::Flow`] with `seq` 0: the engine then verifies the identifier alone. The host is up,
+//! the sequence number itself ([`Echo::Stamp`] of the cookie's low 16 bits, which the engine
+//! verifies with the identifier). The host is up,
 //! with the query's reason. The code is not checked (every query uses 0, and the proof is the
 //! identifier and cookie), nor is the checksum (see
 //! [`parse_tcp`](scanfw_core::packet::parse_tcp) for why).
@@ -42,7 +43,8 @@
 //! `target = (quoted destination, 0)`, `local_port = quoted identifier` (in [`LOCAL_PORTS`]).
 //! Only the first eight bytes of the quoted message are guaranteed; when the sender quoted more
 //! and the query echoes the cookie, the quoted cookie is the echo (after the same sequence
-//! check), otherwise [`Echo::Flow`] with `seq` 0. The verdict is the shared ICMP table's reason,
+//! check), otherwise the quoted sequence number ([`Echo::Stamp`], 16 bits). The verdict is the
+//! shared ICMP table's reason,
 //! host up when the error comes from the probed address itself, down when from anyone else.
 
 use scanfw_core::packet::{
@@ -127,7 +129,7 @@ impl Query {
         let echo = if quoted.transport.len() >= COOKIE_AT + COOKIE_LEN {
             self.echo(quoted.transport, head.seq)?
         } else {
-            Echo::Flow { seq: 0 }
+            seq_stamp(head.seq)
         };
         let v = reply_icmp_verdict(reply, &err)?;
         let verdict = if reply.from == quoted.dst {
@@ -147,7 +149,7 @@ impl Query {
     /// the query carries one and it agrees with `seq` (`None` if not); else the flow.
     fn echo(&self, msg: &[u8], seq: u16) -> Option<Echo> {
         if !self.echoes_cookie {
-            return Some(Echo::Flow { seq: 0 });
+            return Some(seq_stamp(seq));
         }
         let bytes: [u8; COOKIE_LEN] = msg
             .get(COOKIE_AT..COOKIE_AT + COOKIE_LEN)?
@@ -155,6 +157,14 @@ impl Query {
             .ok()?;
         let cookie = u32::from_be_bytes(bytes);
         (cookie as u16 == seq).then_some(Echo::Cookie(cookie))
+    }
+}
+
+/// A sequence number as proof: it holds the cookie's low 16 bits.
+fn seq_stamp(seq: u16) -> Echo {
+    Echo::Stamp {
+        value: u32::from(seq),
+        mask: 0xffff,
     }
 }
 
@@ -272,6 +282,12 @@ mod tests {
             echoes_cookie: false,
             ..Q
         };
-        assert_eq!(flow.echo(&[], 1), Some(Echo::Flow { seq: 0 }));
+        assert_eq!(
+            flow.echo(&[], 1),
+            Some(Echo::Stamp {
+                value: 1,
+                mask: 0xffff
+            })
+        );
     }
 }

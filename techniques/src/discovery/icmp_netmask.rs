@@ -3,8 +3,8 @@
 //! Probe (12 bytes): type 17, code 0, identifier = keyed local port, sequence number = low 16
 //! bits of the cookie, address mask 0. An address mask reply (type 18, 12 bytes) to one of our
 //! identifiers means the host is up (`addressmask-reply`, nmap's name for it). Nothing 32-bit
-//! is copied back, so the answer proves its probe by the identifier alone
-//! ([`Echo::Flow`](scanfw_core::technique::Echo::Flow), `seq` 0). ICMP errors quoting the
+//! is copied back, so the answer proves its probe by the identifier and the sequence number
+//! ([`Echo::Stamp`](scanfw_core::technique::Echo::Stamp), 16 bits). ICMP errors quoting the
 //! request follow [the shared rules](super::icmp).
 //!
 //! ICMPv6 has no address mask message:

@@ -123,7 +123,7 @@ impl Case {
         if self.cookie {
             Echo::Cookie(COOKIE)
         } else {
-            FLOW
+            SEQ_STAMP
         }
     }
 }
@@ -288,8 +288,8 @@ fn errors_about_the_host() {
 }
 
 #[test]
-fn short_quotes_are_proven_by_the_flow() {
-    // Only the first 8 bytes quoted: the identifier is the proof.
+fn short_quotes_are_proven_by_the_sequence_number() {
+    // Only the first 8 bytes quoted: the identifier and sequence number are the proof.
     for c in cases() {
         for &(v6, proto) in c.families() {
             let quoted = sent_packet(v6, proto, &c.probe(v6));
@@ -300,7 +300,7 @@ fn short_quotes_are_proven_by_the_flow() {
                     from_target,
                     &quoted[..ip_len(v6) + 8],
                     0,
-                    FLOW,
+                    SEQ_STAMP,
                 );
             }
         }

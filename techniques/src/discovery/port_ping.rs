@@ -5,8 +5,8 @@
 //! # Contract
 //!
 //! [`AsPing`]`(T)` is `T`'s [`RawProbe`] with the same IP protocol (both families), the same
-//! probe bytes and the same matching of replies (cookie, echo, target and local port), and only
-//! the verdict changed, by the rules of the [module docs](super):
+//! probe bytes, the same challenges and the same matching of replies (cookie, echo, target and
+//! local port), and only the verdict changed, by the rules of the [module docs](super):
 //!
 //! * a TCP or UDP reply whose port state is `open`, `closed` or `unfiltered` (SYN+ACK, RST,
 //!   a datagram): the host is up, with the port verdict's reason;
@@ -31,8 +31,19 @@ impl<T: RawProbe> RawProbe for AsPing<T> {
     fn build(&self, ctx: &ProbeContext, buf: &mut [u8]) -> Result<usize, ProbeBuildError> {
         self.0.build(ctx, buf)
     }
+    fn ip_protocol_for(&self, v6: bool) -> u8 {
+        self.0.ip_protocol_for(v6)
+    }
     fn classify(&self, reply: &ReplyContext<'_>) -> Option<RawMatch> {
         host_answer(reply, self.0.classify(reply)?)
+    }
+    fn challenge(
+        &self,
+        ctx: &ProbeContext,
+        seq: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, ProbeBuildError> {
+        self.0.challenge(ctx, seq, buf)
     }
 }
 

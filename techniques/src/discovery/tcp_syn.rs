@@ -4,8 +4,8 @@
 //! The probe and the reading of replies are the SYN scan's ([`Syn`]): a 24-byte SYN whose
 //! sequence number is the cookie. Any answer from the target's stack proves the host is up:
 //! SYN+ACK (`syn-ack`, port open) or RST+ACK (`reset`, port closed), both acknowledging
-//! cookie + 1; a bare SYN (split handshake) counts as well (`split-handshake-syn`, verified by
-//! the keyed port). ICMP errors quoting the SYN (the quoted sequence number is the cookie):
+//! cookie + 1; a bare SYN (split handshake) counts as well (`split-handshake-syn`), once it
+//! answers the engine's challenge as in the SYN scan. ICMP errors quoting the SYN (the quoted sequence number is the cookie):
 //! up when sent by the target itself, down (with the ICMP reason) when sent by a router. See
 //! [`port_ping`](super::port_ping).
 
@@ -73,7 +73,7 @@ mod tests {
         [
             (acked(true), Echo::Cookie(COOKIE), Reason::SynAck),
             (acked(false), Echo::Cookie(COOKIE), Reason::Reset),
-            (split, Echo::Flow { seq: 77 }, Reason::SplitHandshakeSyn),
+            (split, Echo::Challenge { seq: 77 }, Reason::SplitHandshakeSyn),
         ]
     }
 
@@ -89,10 +89,18 @@ mod tests {
                     assert_eq!(classify(&p, t, proto, &answer), None, "proto {proto}");
                 }
             }
-            // A bare RST acknowledges nothing; ACK, FIN and empty segments say nothing.
+            // The ACK answering a challenge (the end of a split handshake) is up too.
+            let answer = tcp_reply(v6, |h| {
+                h.ack = true;
+                h.acknowledgment_number = COOKIE.wrapping_add(1);
+            });
+            let m = classify(&p, t, 6, &answer);
+            let reason = Reason::SplitHandshakeSyn;
+            expect_host(m, t, PORT, Echo::Answer(COOKIE), true, reason);
+            // A bare RST acknowledges nothing; FIN and empty segments say nothing.
             for f in [
                 (|h: &mut TcpHeader| h.rst = true) as fn(&mut TcpHeader),
-                |h| h.ack = true,
+                |h| (h.ack, h.fin) = (true, true),
                 |h| h.fin = true,
                 |_| {},
             ] {

@@ -21,6 +21,11 @@ pub(crate) const FAMILIES: [(bool, u8); 2] = [(false, 1), (true, 58)];
 
 /// The echo of a reply proven by the keyed local port alone.
 pub(crate) const FLOW: Echo = Echo::Flow { seq: 0 };
+/// The echo of an ICMP answer that copies only the sequence number: the cookie's low 16 bits.
+pub(crate) const SEQ_STAMP: Echo = Echo::Stamp {
+    value: COOKIE & 0xffff,
+    mask: 0xffff,
+};
 
 /// A probe from our keyed port [`SPORT`] to the target's `dport` with [`COOKIE`].
 pub(crate) fn ctx(v6: bool, dport: u16) -> ProbeContext {

@@ -75,20 +75,122 @@ impl CookieKey {
 
     /// The cookie (e.g. TCP sequence number) of transmission `try_no`.
     pub fn cookie(&self, local: IpAddr, remote: SocketAddr, try_no: u8) -> u32 {
+        self.probe(local, remote, try_no).0
+    }
+
+    /// The cookie of transmission `try_no` and the keyed bits of its IP header: 16 bits for
+    /// the IPv4 identification (never 0, which the kernel would replace), 20 for the IPv6 flow
+    /// label. Both come from one hash.
+    pub fn probe(&self, local: IpAddr, remote: SocketAddr, try_no: u8) -> (u32, u32) {
+        let try_no = try_no.min(MAX_TRY);
         let lport = self.local_port(local, remote, try_no);
-        ((self.hash(local, remote, Some(lport)) as u32) & !0xF) | u32::from(try_no.min(MAX_TRY))
+        let h = self.hash(local, remote, Some(lport));
+        let cookie = ((h as u32) & !0xF) | u32::from(try_no);
+        let tag = if remote.is_ipv6() {
+            ((h >> 32) as u32) & 0x000f_ffff
+        } else {
+            u32::from(((h >> 32) as u16).max(1))
+        };
+        (cookie, tag)
     }
 
     /// The try an echoed cookie names, if it is genuine for this flow and source port.
     pub fn verify(&self, local: IpAddr, remote: SocketAddr, lport: u16, echoed: u32) -> Option<u8> {
+        self.verify_bits(local, remote, lport, echoed, u32::MAX)
+    }
+
+    /// The try named by a reply that echoes the bits `mask` of the cookie, if they are genuine.
+    /// A mask without the four try bits cannot name a try and verifies nothing.
+    pub fn verify_bits(
+        &self,
+        local: IpAddr,
+        remote: SocketAddr,
+        lport: u16,
+        value: u32,
+        mask: u32,
+    ) -> Option<u8> {
+        if mask & 0xF != 0xF {
+            return None;
+        }
         let try_no = self.try_of_port(local, remote, lport)?;
-        (self.cookie(local, remote, try_no) == echoed).then_some(try_no)
+        ((self.cookie(local, remote, try_no) ^ value) & mask == 0).then_some(try_no)
+    }
+
+    /// Whether `tag`, read from the IP header an ICMP error quotes, is the one transmission
+    /// `try_no` of the flow was sent with.
+    pub fn verify_tag(&self, local: IpAddr, remote: SocketAddr, try_no: u8, tag: u32) -> bool {
+        self.probe(local, remote, try_no).1 == tag
+    }
+
+    /// The challenge cookie of transmission `try_no` (see `Echo::Challenge`): keyed like the
+    /// cookie but under another key, so an answer to a challenge can never pass for a reply to
+    /// a probe, nor the reverse. The try is in the low four bits.
+    pub fn challenge_cookie(&self, local: IpAddr, remote: SocketAddr, try_no: u8) -> u32 {
+        let try_no = try_no.min(MAX_TRY);
+        let lport = self.local_port(local, remote, try_no);
+        let other = CookieKey {
+            k0: self.k0.rotate_left(17) ^ 0x5343_4657_4348_4c47,
+            k1: self.k1.rotate_left(29) ^ 0x4348_414c_4c45_4e47,
+        };
+        ((other.hash(local, remote, Some(lport)) as u32) & !0xF) | u32::from(try_no)
+    }
+
+    /// The try an answer to a challenge names, if the challenge cookie it echoes is genuine.
+    pub fn verify_answer(
+        &self,
+        local: IpAddr,
+        remote: SocketAddr,
+        lport: u16,
+        echoed: u32,
+    ) -> Option<u8> {
+        let try_no = self.try_of_port(local, remote, lport)?;
+        (self.challenge_cookie(local, remote, try_no) == echoed).then_some(try_no)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stamps_and_ip_tags_verify_only_their_bits() {
+        let key = CookieKey::new(5, 6);
+        let local: IpAddr = "198.18.0.1".parse().expect("ip");
+        let remote: SocketAddr = "198.18.0.2:53".parse().expect("sa");
+        for t in [0u8, 3, 15] {
+            let port = key.local_port(local, remote, t);
+            let c = key.cookie(local, remote, t);
+            let low = c & 0xffff;
+            assert_eq!(key.verify_bits(local, remote, port, low, 0xffff), Some(t));
+            assert_eq!(
+                key.verify_bits(local, remote, port, low ^ 0x10, 0xffff),
+                None,
+                "a flipped keyed bit"
+            );
+            assert_eq!(
+                key.verify_bits(local, remote, port, low | 0xdead_0000, 0xffff),
+                Some(t),
+                "bits outside the mask are not looked at"
+            );
+            assert_eq!(
+                key.verify_bits(local, remote, port, c, 0xffff_fff0),
+                None,
+                "no try bits, no try"
+            );
+            let (_, tag) = key.probe(local, remote, t);
+            assert!(tag != 0 && tag <= 0xffff, "IPv4 identification");
+            assert!(key.verify_tag(local, remote, t, tag));
+            assert!(!key.verify_tag(local, remote, t, tag ^ 1));
+            let v6: SocketAddr = "[fd00::2]:53".parse().expect("sa");
+            let (_, tag6) = key.probe("fd00::1".parse().expect("ip"), v6, t);
+            assert!(tag6 <= 0xf_ffff, "IPv6 flow label");
+        }
+        // The tags of many flows are spread (not a constant).
+        let tags: std::collections::HashSet<u32> = (1..200u16)
+            .map(|p| key.probe(local, SocketAddr::new(remote.ip(), p), 0).1)
+            .collect();
+        assert!(tags.len() > 190, "{} distinct tags of 199", tags.len());
+    }
 
     #[test]
     fn cookies_name_their_try_and_reject_forgeries() {
@@ -124,6 +226,12 @@ mod tests {
             None,
             "another unit"
         );
+        let port0 = key.local_port(local, remote, 0);
+        let answer = key.challenge_cookie(local, remote, 0);
+        assert_ne!(answer, c);
+        assert_eq!(key.verify_answer(local, remote, port0, answer), Some(0));
+        assert_eq!(key.verify_answer(local, remote, port0, c), None, "a cookie is no answer");
+        assert_eq!(key.verify(local, remote, port0, answer), None, "an answer is no cookie");
         let key2 = CookieKey::new(3, 4);
         assert_eq!(
             key2.verify(local, remote, key.local_port(local, remote, 0), c),

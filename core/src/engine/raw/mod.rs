@@ -15,9 +15,10 @@ pub use socket::raw_available;
 use super::link::{LinkChannel, LinkRoute, LinkTable};
 use super::sched::{Next, Probe, ReplyInfo, Scheduler};
 use super::units::Method;
-use super::{EngineError, EngineEvent, EngineStats, ScanJob};
+use super::{EngineError, EngineEvent, EngineStats, ReplyCounts, ScanJob};
 use crate::discovery::LinkContext;
-use crate::technique::{Echo, ProbeContext, RawMatch, ReplyContext};
+use crate::packet::{ip_header_len, parse_icmp_error, write_ip_header};
+use crate::technique::{Echo, ProbeContext, RawMatch, RawProbe, ReplyContext};
 use cookie::CookieKey;
 use socket::RawSocket;
 use std::cell::RefCell;
@@ -62,6 +63,8 @@ struct Reply {
     at: Instant,
     /// It came in on an ICMP socket (an error: what targets rate-limit).
     icmp: bool,
+    /// For an ICMP error: the IPv4 identification or IPv6 flow label of the header it quotes.
+    tag: Option<u32>,
 }
 
 /// A receive socket and the units whose replies may arrive on it.
@@ -91,10 +94,9 @@ struct Driver<'a> {
     sched: Scheduler<'a>,
     key: CookieKey,
     listeners: Vec<Listener>,
-    /// Index into `listeners` of the socket that sends each (IPv6?, protocol).
-    senders: HashMap<(bool, u8), usize>,
-    /// Send-only sockets bound to each `--source-ip` address, per protocol.
-    bound: HashMap<(IpAddr, u8), RawSocket>,
+    /// Header-included send sockets, IPv4 and IPv6 (`None` where the family is unavailable).
+    send4: Option<RawSocket>,
+    send6: Option<RawSocket>,
     sources: HashMap<IpAddr, Option<IpAddr>>,
     routes: Routes,
     /// Link-layer channels by interface name, all opened before the first probe.
@@ -107,7 +109,15 @@ struct Driver<'a> {
     send_notice: bool,
     /// Probes that could not be sent.
     failed: u64,
+    /// Reply counts by how they were proven.
+    counts: ReplyCounts,
+    /// Challenges sent per flow and source port, bounded (see [`MAX_CHALLENGES`]).
+    challenged: HashMap<(SocketAddr, u16), u8>,
 }
+
+/// Challenges sent for one probe's source port: a genuine peer answers the first; more are
+/// only what a flood of forged SYNs would draw.
+const MAX_CHALLENGES: u8 = 2;
 
 /// Runs a scan whose units all send raw packets or link-layer frames. Blocks the calling
 /// worker thread (the runtime moves its other tasks elsewhere).
@@ -188,8 +198,6 @@ impl<'a> Driver<'a> {
             sched.set_on_link(move |dst| route_of(&r, dst).is_some());
         }
         let mut listeners = Vec::new();
-        let mut senders = HashMap::new();
-        let mut send_protocols = Vec::new();
         for v6 in [false, true] {
             let icmp = if v6 { ICMPV6 } else { ICMP };
             let mut wanted: Vec<u8> = (0..sched.unit_count())
@@ -198,7 +206,6 @@ impl<'a> Driver<'a> {
                     _ => None,
                 })
                 .collect();
-            send_protocols.extend(wanted.iter().copied());
             wanted.push(icmp);
             wanted.sort_unstable();
             wanted.dedup();
@@ -224,20 +231,17 @@ impl<'a> Driver<'a> {
                         _ => false,
                     })
                     .collect();
-                senders.insert((v6, proto), listeners.len());
                 listeners.push(Listener { sock, units });
             }
         }
-        send_protocols.sort_unstable();
-        send_protocols.dedup();
-        let mut bound = HashMap::new();
-        for &src in &job.sources {
-            for &proto in &send_protocols {
-                let sock = RawSocket::open_sender(proto, src)
-                    .map_err(|e| EngineError::Raw(format!("source address {src}: {e}")))?;
-                bound.insert((src, proto), sock);
-            }
-        }
+        let any_raw =
+            (0..sched.unit_count()).any(|u| matches!(sched.method(u), Some((Method::Raw(_), _))));
+        let (send4, send6) = if any_raw {
+            let send4 = RawSocket::open_sender(false).map_err(|e| EngineError::Raw(e.to_string()))?;
+            (Some(send4), RawSocket::open_sender(true).ok())
+        } else {
+            (None, None)
+        };
         let key = {
             use std::hash::{BuildHasher, Hasher};
             let rs = std::collections::hash_map::RandomState::new();
@@ -252,8 +256,8 @@ impl<'a> Driver<'a> {
             sched,
             key,
             listeners,
-            senders,
-            bound,
+            send4,
+            send6,
             sources: HashMap::new(),
             routes,
             links,
@@ -263,6 +267,8 @@ impl<'a> Driver<'a> {
             rbuf: vec![0u8; 65536],
             send_notice: false,
             failed: 0,
+            counts: ReplyCounts::default(),
+            challenged: HashMap::new(),
         })
     }
 
@@ -292,8 +298,15 @@ impl<'a> Driver<'a> {
             }
         }
         self.sched.progress(Instant::now(), true);
+        if self.counts.rejected > 0 {
+            self.sched.notice(format!(
+                "{} replies named our probes but did not prove it (forged, stale, or rewritten on the way) and were ignored",
+                self.counts.rejected
+            ));
+        }
         let mut stats = self.sched.stats();
         stats.probes_failed = self.failed;
+        stats.replies = self.counts;
         Ok(stats)
     }
 
@@ -320,6 +333,13 @@ impl<'a> Driver<'a> {
                     ip_protocol: r.protocol,
                     payload: &rbuf[r.start..r.end],
                 };
+                let icmp = matches!(r.protocol, ICMP | ICMPV6);
+                // The engine checks the quoted header of every ICMP error itself.
+                let tag = if icmp {
+                    parse_icmp_error(&ctx).map(|(_, q)| q.ip_tag)
+                } else {
+                    None
+                };
                 // Several units may recognise a packet (an ICMP error quotes a TCP probe, and
                 // a port technique and a discovery method both send TCP to port 443): the first
                 // whose keyed cookie verifies takes it.
@@ -337,7 +357,8 @@ impl<'a> Driver<'a> {
                         from: r.from,
                         to: r.to,
                         at,
-                        icmp: matches!(r.protocol, ICMP | ICMPV6),
+                        icmp,
+                        tag,
                     };
                     if self.reply(reply) {
                         break;
@@ -456,7 +477,7 @@ impl<'a> Driver<'a> {
         &mut self,
         p: Probe,
         dst: SocketAddr,
-        probe: &dyn crate::technique::RawProbe,
+        probe: &dyn RawProbe,
         flavor: u8,
         now: Instant,
     ) -> Sent {
@@ -465,34 +486,54 @@ impl<'a> Driver<'a> {
             return Sent::Failed(format!("no route to {}", dst.ip()));
         };
         let key = self.key.flavored(flavor);
+        let (cookie, tag) = key.probe(local, dst, try_no);
         let ctx = ProbeContext {
             src: SocketAddr::new(local, key.local_port(local, dst, try_no)),
             dst,
-            cookie: key.cookie(local, dst, try_no),
+            cookie,
         };
         let proto = probe.ip_protocol_for(dst.is_ipv6());
-        let sender = match self.bound.get(&(local, proto)) {
-            Some(s) => Some(s),
-            None => self
-                .senders
-                .get(&(dst.is_ipv6(), proto))
-                .map(|&i| &self.listeners[i].sock),
+        let hdr = ip_header_len(dst.ip());
+        let len = match probe.build(&ctx, &mut self.buf[hdr..]) {
+            Ok(len) => len,
+            Err(e) => return Sent::Failed(e.to_string()),
         };
-        match (probe.build(&ctx, &mut self.buf), sender) {
-            (Err(e), _) => Sent::Failed(e.to_string()),
-            (_, None) => Sent::Failed(format!("no raw socket for {} (is IPv6 enabled?)", dst.ip())),
-            (Ok(len), Some(sock)) => match sock.send_to(&self.buf[..len], dst.ip()) {
-                Ok(_) => Sent::Ok,
-                Err(e) => {
-                    let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                    if [libc::EAGAIN, libc::ENOBUFS, libc::ENOMEM].contains(&errno) {
-                        self.sched.resource_error(p, errno, now);
-                        return Sent::Requeued;
-                    }
-                    Sent::Failed(format!("sending to {dst}: {e}"))
+        match self.transmit(local, dst.ip(), proto, tag, len) {
+            Ok(()) => Sent::Ok,
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                if [libc::EAGAIN, libc::ENOBUFS, libc::ENOMEM].contains(&errno) {
+                    self.sched.resource_error(p, errno, now);
+                    return Sent::Requeued;
                 }
-            },
+                Sent::Failed(format!("sending to {dst}: {e}"))
+            }
         }
+    }
+
+    /// Puts the IP header in front of the `len` transport bytes waiting in the buffer after
+    /// its room, and sends the packet.
+    fn transmit(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        proto: u8,
+        tag: u32,
+        len: usize,
+    ) -> std::io::Result<()> {
+        let sock = if dst.is_ipv6() {
+            self.send6.as_ref()
+        } else {
+            self.send4.as_ref()
+        };
+        let Some(sock) = sock else {
+            return Err(std::io::Error::other(format!(
+                "no raw socket for {dst} (is IPv6 enabled?)"
+            )));
+        };
+        let hdr = write_ip_header(&mut self.buf, src, dst, proto, tag, len)
+            .ok_or_else(|| std::io::Error::other("probe too long for an IP packet"))?;
+        sock.send_to(&self.buf[..hdr + len], dst).map(|_| ())
     }
 
     fn send_link(&mut self, dst: IpAddr, probe: &dyn crate::discovery::LinkProbe) -> Sent {
@@ -530,23 +571,36 @@ impl<'a> Driver<'a> {
         let Some((host, slot)) = self.sched.lookup(m.target.ip(), r.unit, m.target.port()) else {
             return false;
         };
-        let Some((_, flavor)) = self.sched.method(r.unit) else {
+        let Some((Method::Raw(probe), flavor)) = self.sched.method(r.unit) else {
             return false;
         };
         let key = self.key.flavored(flavor);
-        if let Echo::Flow { seq } = m.echo {
+        if let Echo::Flow { seq } | Echo::Challenge { seq } = m.echo {
             if own_probe(&key, &r, seq) {
                 return true;
             }
         }
         // The reply is addressed to one of our source addresses: the routing table's, or one
         // of the --source-ip addresses of that family (no allocation on this per-reply path).
-        let verify = |local: IpAddr| match m.echo {
-            Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
-            Echo::Flow { .. } => key.try_of_port(local, m.target, m.local_port),
+        let verify = |local: IpAddr| {
+            let try_no = match m.echo {
+                Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
+                Echo::Stamp { value, mask } => {
+                    key.verify_bits(local, m.target, m.local_port, value, mask)
+                }
+                Echo::Answer(c) => key.verify_answer(local, m.target, m.local_port, c),
+                Echo::Flow { .. } | Echo::Challenge { .. } => {
+                    key.try_of_port(local, m.target, m.local_port)
+                }
+            }?;
+            // An ICMP error must also quote the IP header the probe was sent with.
+            match r.tag {
+                Some(tag) if !key.verify_tag(local, m.target, try_no, tag) => None,
+                _ => Some((local, try_no)),
+            }
         };
         let v4 = m.target.is_ipv4();
-        let (try_no, from_self) = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
+        let (found, from_self) = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
             let mine = self.job.sources.iter().filter(|s| s.is_ipv4() == v4);
             (
                 mine.clone().find_map(|&local| verify(local)),
@@ -556,7 +610,18 @@ impl<'a> Driver<'a> {
             let local = self.source(m.target.ip());
             (local.and_then(verify), local == Some(r.from))
         };
-        let Some(try_no) = try_no else { return false };
+        let Some((local, try_no)) = found else {
+            self.counts.rejected += 1;
+            return false;
+        };
+        match m.echo {
+            Echo::Challenge { seq } => {
+                self.challenge(probe, key, local, &m, try_no, seq);
+                return true;
+            }
+            Echo::Flow { .. } => self.counts.unverified += 1,
+            _ => self.counts.verified += 1,
+        }
         let info = ReplyInfo {
             icmp: r.icmp,
             from_self: from_self && r.from != m.target.ip(),
@@ -564,6 +629,41 @@ impl<'a> Driver<'a> {
         };
         self.sched.reply(host, slot, try_no, m.verdict, r.at, info);
         true
+    }
+
+    /// Answers a packet that can be put to the test (see `Echo::Challenge`) with the
+    /// technique's challenge, which carries the challenge cookie of the flow and try.
+    fn challenge(
+        &mut self,
+        probe: &dyn RawProbe,
+        key: CookieKey,
+        local: IpAddr,
+        m: &RawMatch,
+        try_no: u8,
+        seq: u32,
+    ) {
+        if self.challenged.len() >= SOURCE_CACHE {
+            self.challenged.clear();
+        }
+        let sent = self.challenged.entry((m.target, m.local_port)).or_insert(0);
+        if *sent >= MAX_CHALLENGES {
+            return;
+        }
+        *sent += 1;
+        let ctx = ProbeContext {
+            src: SocketAddr::new(local, m.local_port),
+            dst: m.target,
+            cookie: key.challenge_cookie(local, m.target, try_no),
+        };
+        let hdr = ip_header_len(m.target.ip());
+        let Ok(len) = probe.challenge(&ctx, seq, &mut self.buf[hdr..]) else {
+            return;
+        };
+        let (_, tag) = key.probe(local, m.target, try_no);
+        let proto = probe.ip_protocol_for(m.target.is_ipv6());
+        if self.transmit(local, m.target.ip(), proto, tag, len).is_ok() {
+            self.counts.challenges += 1;
+        }
     }
 }
 

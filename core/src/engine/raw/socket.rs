@@ -1,8 +1,9 @@
 //! Raw IP sockets (socket2), non-blocking, driven by one thread with `ppoll`.
 //!
-//! One socket per (family, IP protocol) both sends probes and receives packets. IPv4 raw
-//! sockets deliver the IP header with the payload; IPv6 raw sockets deliver the payload only, so
-//! the hop limit comes from an `IPV6_HOPLIMIT` control message and the source from the address.
+//! One socket per (family, IP protocol) receives packets; one header-included socket per family
+//! sends every probe, whole IP header written by the engine. IPv4 raw sockets deliver the IP
+//! header with the payload; IPv6 raw sockets deliver the payload only, so the hop limit comes
+//! from an `IPV6_HOPLIMIT` control message and the source from the address.
 
 use socket2::{Domain, MaybeUninitSlice, MsgHdrMut, Protocol, SockAddr, Socket, Type};
 use std::io;
@@ -13,6 +14,8 @@ use std::time::Duration;
 
 /// Receive buffer asked for: replies to a fast scan arrive in bursts.
 const RECV_BUFFER: usize = 8 << 20;
+/// Send buffer asked for on the header-included send sockets.
+const SEND_BUFFER: usize = 4 << 20;
 
 /// A packet as received: source, destination, TTL/hop limit, protocol and payload range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,15 +93,27 @@ impl RawSocket {
         Ok(RawSocket { sock, v6, protocol })
     }
 
-    /// A socket that only sends, from `src`: raw sockets without a bound address leave from
-    /// the routing table's preferred source, whatever the checksum was computed for. It queues
-    /// nothing it receives (a filter that rejects every packet).
-    pub fn open_sender(protocol: u8, src: IpAddr) -> io::Result<RawSocket> {
-        let s = RawSocket::open(src.is_ipv6(), protocol)?;
-        s.sock.bind(&SockAddr::from(SocketAddr::new(src, 0)))?;
-        s.sock
-            .attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])?;
-        Ok(s)
+    /// A socket that only sends, whole IP packets (header included: `IPPROTO_RAW` implies
+    /// `IP_HDRINCL` and its IPv6 twin), so the engine writes the source address and the keyed
+    /// identification or flow label itself. It queues nothing it receives.
+    pub fn open_sender(v6: bool) -> io::Result<RawSocket> {
+        let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
+        let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(libc::IPPROTO_RAW)))?;
+        sock.set_nonblocking(true)?;
+        // A fast scan sends in bursts: room for them (not fatal where refused).
+        let _ = sock.set_send_buffer_size(SEND_BUFFER);
+        let _ = setsockopt_int(
+            &sock,
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            SEND_BUFFER as libc::c_int,
+        );
+        sock.attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])?;
+        Ok(RawSocket {
+            sock,
+            v6,
+            protocol: libc::IPPROTO_RAW as u8,
+        })
     }
 
     /// Kernel-side filtering for TCP and UDP sockets: only packets whose destination port lies
@@ -138,8 +153,9 @@ impl RawSocket {
         self.sock.attach_filter(&prog)
     }
 
-    /// Sends one transport segment to `dst`; the kernel adds the IP header. Never blocks:
-    /// `WouldBlock` and `ENOBUFS` are for the caller to treat as back-pressure.
+    /// Sends one packet to `dst`: a whole IP packet on a [`open_sender`](Self::open_sender)
+    /// socket. Never blocks: `WouldBlock` and `ENOBUFS` are for the caller to treat as
+    /// back-pressure.
     pub fn send_to(&self, segment: &[u8], dst: IpAddr) -> io::Result<usize> {
         self.sock
             .send_to(segment, &SockAddr::from(SocketAddr::new(dst, 0)))
