@@ -132,9 +132,10 @@ pub struct ReplyCounts {
     /// Proven by keyed bits the reply echoes (a cookie, a protocol field, a quoted header).
     pub verified: u64,
     /// Believed on the keyed local port alone: the reply carries nothing more to check (a UDP
-    /// reply to an empty probe, an ICMP reply that echoes no data).
+    /// reply to an empty probe).
     pub unverified: u64,
-    /// Named a probe but failed its check: forged, stale, or rewritten on the way; ignored.
+    /// Arrived at a keyed port of the flow it names but failed the rest of its proof: forged,
+    /// stale, or rewritten on the way; ignored.
     pub rejected: u64,
     /// Challenges sent to packets that had to prove themselves (split-handshake SYNs).
     pub challenges: u64,

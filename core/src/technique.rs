@@ -127,8 +127,7 @@ pub enum Echo {
         /// Which bits of the cookie the reply carries; the try is in the low four.
         mask: u32,
     },
-    /// The packet carries no cookie (a UDP reply to an empty probe, an ICMP reply that echoes
-    /// only an identifier): the engine checks that the local port is the keyed port of the flow,
+    /// The packet carries no cookie (a UDP reply to an empty probe): the engine checks that the local port is the keyed port of the flow,
     /// and counts the reply as unverified. `seq` is the packet's own sequence number (0 where
     /// there is none): when it equals the cookie the engine would put in a probe of the
     /// reversed flow, the packet is one of our own probes seen again on loopback and is dropped.

@@ -21,6 +21,7 @@ pub mod block;
 pub mod check;
 pub mod dns;
 pub mod firewall;
+pub mod inject;
 pub mod layout;
 pub mod report;
 pub mod services;

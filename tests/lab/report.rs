@@ -115,6 +115,8 @@ pub struct ScanStats {
     pub hosts_up: u64,
     pub hosts_total: u64,
     pub exit: String,
+    /// `stats.replies`: (verified, unverified, rejected, challenges).
+    pub replies: (u64, u64, u64, u64),
 }
 
 /// Parse the `stats` object of scanfw's JSON document.
@@ -143,6 +145,15 @@ pub fn parse_scanfw_stats(text: &str) -> Result<ScanStats, String> {
         retransmissions: u("retransmissions")?,
         hosts_up: hu("up")?,
         hosts_total: hu("total")?,
+        replies: {
+            let r = st.get("replies").ok_or("stats without `replies`")?;
+            let n = |k: &str| {
+                r.get(k)
+                    .and_then(|v| v.as_u64())
+                    .ok_or_else(|| format!("stats.replies without integer `{k}`: {r}"))
+            };
+            (n("verified")?, n("unverified")?, n("rejected")?, n("challenges")?)
+        },
         exit: st
             .get("exit")
             .and_then(|v| v.as_str())

@@ -582,36 +582,50 @@ impl<'a> Driver<'a> {
         }
         // The reply is addressed to one of our source addresses: the routing table's, or one
         // of the --source-ip addresses of that family (no allocation on this per-reply path).
-        let verify = |local: IpAddr| {
+        // `Err` when the local port is a keyed port of the flow but the rest of the proof
+        // fails; `Ok(None)` when it names none of our probes at all.
+        let verify = |local: IpAddr| -> Result<Option<(IpAddr, u8)>, ()> {
+            let Some(port_try) = key.try_of_port(local, m.target, m.local_port) else {
+                return Ok(None);
+            };
             let try_no = match m.echo {
                 Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
                 Echo::Stamp { value, mask } => {
                     key.verify_bits(local, m.target, m.local_port, value, mask)
                 }
                 Echo::Answer(c) => key.verify_answer(local, m.target, m.local_port, c),
-                Echo::Flow { .. } | Echo::Challenge { .. } => {
-                    key.try_of_port(local, m.target, m.local_port)
-                }
-            }?;
+                Echo::Flow { .. } | Echo::Challenge { .. } => Some(port_try),
+            }
+            .ok_or(())?;
             // An ICMP error must also quote the IP header the probe was sent with.
             match r.tag {
-                Some(tag) if !key.verify_tag(local, m.target, try_no, tag) => None,
-                _ => Some((local, try_no)),
+                Some(tag) if !key.verify_tag(local, m.target, try_no, tag) => Err(()),
+                _ => Ok(Some((local, try_no))),
             }
         };
         let v4 = m.target.is_ipv4();
+        let mut failed = false;
+        let mut attempt = |local: IpAddr| match verify(local) {
+            Ok(found) => found,
+            Err(()) => {
+                failed = true;
+                None
+            }
+        };
         let (found, from_self) = if self.job.sources.iter().any(|s| s.is_ipv4() == v4) {
             let mine = self.job.sources.iter().filter(|s| s.is_ipv4() == v4);
             (
-                mine.clone().find_map(|&local| verify(local)),
+                mine.clone().find_map(|&local| attempt(local)),
                 mine.clone().any(|&l| l == r.from),
             )
         } else {
             let local = self.source(m.target.ip());
-            (local.and_then(verify), local == Some(r.from))
+            (local.and_then(&mut attempt), local == Some(r.from))
         };
         let Some((local, try_no)) = found else {
-            self.counts.rejected += 1;
+            if failed {
+                self.counts.rejected += 1;
+            }
             return false;
         };
         match m.echo {

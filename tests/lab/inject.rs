@@ -1,0 +1,290 @@
+//! Forged replies for the lab's forgery tests: Ethernet frames that look like the target's
+//! answers to probes the scanner may have in flight, sent from the target namespace through
+//! an `AF_PACKET` socket on its veth (so they bypass the target's own stack and firewall).
+//!
+//! A [`Spray`] thread enters the target namespace (`setns`, only that thread), binds an
+//! `AF_PACKET` socket to the veth and sends the frames over and over, one full pass (a
+//! *sweep*) after another, until stopped. The frames go only to the scanner's veth MAC and
+//! addresses; nothing can leave the lab.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use etherparse::{icmpv4, icmpv6, Icmpv4Type, Icmpv6Type, PacketBuilder};
+
+use super::services::enter_netns;
+
+/// Every source port a scanfw probe can have (core/src/engine/raw/cookie.rs): a forger who
+/// cannot see the probes sweeps them all.
+pub const LOCAL_PORTS: std::ops::RangeInclusive<u16> = 33000..=60015;
+
+/// The two ends of the veth: who the forged frames claim to be and who they go to.
+#[derive(Debug, Clone, Copy)]
+pub struct Ends {
+    pub target_mac: [u8; 6],
+    pub scanner_mac: [u8; 6],
+    pub target: IpAddr,
+    pub scanner: IpAddr,
+}
+
+/// What a forged frame pretends to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forgery {
+    /// A TCP SYN without ACK from the port (a split handshake).
+    BareSyn,
+    /// A SYN+ACK with a random acknowledgement number.
+    SynAck,
+    /// A UDP datagram from the port, random bytes.
+    UdpJunk,
+    /// ICMP (v6) destination unreachable from the target quoting a TCP SYN to the port
+    /// (random sequence number and IPv4 identification / flow label); `code` as sent.
+    IcmpQuotingTcp { code: u8 },
+    /// ICMP (v6) port unreachable from the target quoting a UDP datagram to the port.
+    IcmpQuotingUdp,
+}
+
+/// A small xorshift generator: forged fields only need to be unpredictable to the scanner,
+/// not secure.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn u32(&mut self) -> u32 {
+        self.next() as u32
+    }
+}
+
+/// The packet the scanner would have sent (our probe from `local` to `port`), as an ICMP
+/// error quotes it: IP header and the first transport bytes.
+fn quoted_probe(e: &Ends, tcp: bool, local: u16, port: u16, rng: &mut Rng) -> Vec<u8> {
+    let mut out = Vec::new();
+    let b = match (e.scanner, e.target) {
+        (IpAddr::V4(s), IpAddr::V4(t)) => {
+            let mut ip = etherparse::Ipv4Header::new(0, 64, etherparse::IpNumber::TCP, s.octets(), t.octets())
+                .expect("ipv4 header");
+            ip.identification = rng.u32() as u16;
+            PacketBuilder::ip(etherparse::IpHeaders::Ipv4(ip, Default::default()))
+        }
+        (IpAddr::V6(s), IpAddr::V6(t)) => {
+            let ip = etherparse::Ipv6Header {
+                flow_label: etherparse::Ipv6FlowLabel::try_new(rng.u32() & 0xf_ffff)
+                    .expect("20 bits"),
+                hop_limit: 64,
+                source: s.octets(),
+                destination: t.octets(),
+                ..Default::default()
+            };
+            PacketBuilder::ip(etherparse::IpHeaders::Ipv6(ip, Default::default()))
+        }
+        _ => panic!("mixed families"),
+    };
+    let r = if tcp {
+        b.tcp(local, port, rng.u32(), 1024).syn().write(&mut out, &[])
+    } else {
+        b.udp(local, port).write(&mut out, &[])
+    };
+    r.expect("quoted probe");
+    out
+}
+
+/// One forged frame of kind `f` about the target's `port` and the scanner's `local` port.
+pub fn frame(e: &Ends, f: Forgery, port: u16, local: u16, rng: &mut Rng) -> Vec<u8> {
+    let eth = PacketBuilder::ethernet2(e.target_mac, e.scanner_mac);
+    let ip = match (e.target, e.scanner) {
+        (IpAddr::V4(t), IpAddr::V4(s)) => eth.ipv4(t.octets(), s.octets(), 64),
+        (IpAddr::V6(t), IpAddr::V6(s)) => eth.ipv6(t.octets(), s.octets(), 64),
+        _ => panic!("mixed families"),
+    };
+    let v6 = e.target.is_ipv6();
+    let mut out = Vec::new();
+    let r = match f {
+        Forgery::BareSyn => ip.tcp(port, local, rng.u32(), 64240).syn().write(&mut out, &[]),
+        Forgery::SynAck => ip
+            .tcp(port, local, rng.u32(), 64240)
+            .syn()
+            .ack(rng.u32())
+            .write(&mut out, &[]),
+        Forgery::UdpJunk => {
+            let n = 8 + (rng.next() % 40) as usize;
+            let junk: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+            ip.udp(port, local).write(&mut out, &junk)
+        }
+        Forgery::IcmpQuotingTcp { .. } | Forgery::IcmpQuotingUdp => {
+            let tcp = matches!(f, Forgery::IcmpQuotingTcp { .. });
+            let code = match f {
+                Forgery::IcmpQuotingTcp { code } => code,
+                _ if v6 => 4,
+                _ => 3,
+            };
+            let quote = quoted_probe(e, tcp, local, port, rng);
+            if v6 {
+                let c = icmpv6::DestUnreachableCode::from_u8(code).expect("ICMPv6 code");
+                ip.icmpv6(Icmpv6Type::DestinationUnreachable(c))
+                    .write(&mut out, &quote)
+            } else {
+                let c = icmpv4::DestUnreachableHeader::from_values(code, 0)
+                    .expect("ICMP code");
+                ip.icmpv4(Icmpv4Type::DestinationUnreachable(c))
+                    .write(&mut out, &quote)
+            }
+        }
+    };
+    r.expect("forged frame");
+    out
+}
+
+/// Frames of every kind in `kinds` about every port in `ports`, for every local port.
+pub fn sweep(e: &Ends, kinds: &[Forgery], ports: &[u16], seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(kinds.len() * ports.len() * LOCAL_PORTS.len());
+    for local in LOCAL_PORTS {
+        for &port in ports {
+            for &k in kinds {
+                out.push(frame(e, k, port, local, &mut rng));
+            }
+        }
+    }
+    out
+}
+
+/// A thread sending forged frames in the target namespace until stopped.
+#[derive(Debug)]
+pub struct Spray {
+    stop: Arc<AtomicBool>,
+    sweeps: Arc<AtomicU64>,
+    thread: Option<JoinHandle<Result<u64, String>>>,
+}
+
+fn last_err(what: &str) -> String {
+    format!("{what}: {}", std::io::Error::last_os_error())
+}
+
+fn packet_socket(iface: &str) -> Result<libc::c_int, String> {
+    // SAFETY: plain syscalls with valid arguments; the name is NUL-terminated.
+    unsafe {
+        let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
+        if fd < 0 {
+            return Err(last_err("socket(AF_PACKET)"));
+        }
+        let name = std::ffi::CString::new(iface).map_err(|e| e.to_string())?;
+        let index = libc::if_nametoindex(name.as_ptr());
+        if index == 0 {
+            libc::close(fd);
+            return Err(last_err(&format!("if_nametoindex({iface})")));
+        }
+        let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_ifindex = index as i32;
+        let rc = libc::bind(
+            fd,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        );
+        if rc != 0 {
+            libc::close(fd);
+            return Err(last_err("bind(AF_PACKET)"));
+        }
+        Ok(fd)
+    }
+}
+
+impl Spray {
+    /// Starts sending `frames` on `iface` in namespace `netns`, sweep after sweep.
+    pub fn start(netns: &str, iface: &str, frames: Vec<Vec<u8>>) -> Result<Spray, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sweeps = Arc::new(AtomicU64::new(0));
+        let (s, w) = (Arc::clone(&stop), Arc::clone(&sweeps));
+        let (netns, iface) = (netns.to_string(), iface.to_string());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let fd = match enter_netns(&netns).and_then(|()| packet_socket(&iface)) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.clone()));
+                    return Err(e);
+                }
+            };
+            let _ = ready_tx.send(Ok(()));
+            let mut sent = 0u64;
+            'outer: loop {
+                for f in &frames {
+                    if s.load(Ordering::Relaxed) {
+                        break 'outer;
+                    }
+                    // SAFETY: a valid buffer and length on an open socket.
+                    let rc = unsafe { libc::send(fd, f.as_ptr().cast(), f.len(), 0) };
+                    if rc > 0 {
+                        sent += 1;
+                    }
+                }
+                w.fetch_add(1, Ordering::Relaxed);
+            }
+            // SAFETY: the descriptor is ours and closed once.
+            unsafe { libc::close(fd) };
+            Ok(sent)
+        });
+        ready_rx
+            .recv()
+            .map_err(|e| format!("spray thread: {e}"))??;
+        Ok(Spray {
+            stop,
+            sweeps,
+            thread: Some(thread),
+        })
+    }
+
+    /// Full passes over the frames so far.
+    pub fn sweeps(&self) -> u64 {
+        self.sweeps.load(Ordering::Relaxed)
+    }
+
+    /// Stops the thread; returns the frames sent.
+    pub fn stop(mut self) -> Result<u64, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err("spray thread panicked".to_string()),
+            None => Ok(0),
+        }
+    }
+}
+
+impl Drop for Spray {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The MAC address of the lab's veth in namespace `netns`.
+pub fn veth_mac(netns: &str) -> Result<[u8; 6], String> {
+    let out = std::process::Command::new("ip")
+        .args(["-n", netns, "-o", "link", "show", super::IFACE])
+        .output()
+        .map_err(|e| format!("ip link: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mac = text
+        .split_whitespace()
+        .skip_while(|w| *w != "link/ether")
+        .nth(1)
+        .ok_or_else(|| format!("no MAC in: {text}"))?;
+    let bytes: Vec<u8> = mac
+        .split(':')
+        .map(|h| u8::from_str_radix(h, 16))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("MAC {mac}: {e}"))?;
+    bytes.try_into().map_err(|_| format!("MAC {mac}: not 6 bytes"))
+}
