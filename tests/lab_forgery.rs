@@ -171,3 +171,55 @@ fn c_udp_ipv4_forged_replies() {
 fn d_udp_ipv6_forged_replies() {
     udp_under_fire(Family::V6);
 }
+
+/// A genuine split handshake (the target answers a SYN with a bare SYN, then acknowledges
+/// our challenge SYN+ACK) is `open`/`split-handshake-syn`; one that never completes, as a
+/// forger's, stays `filtered`/`no-response`.
+fn split_handshake(family: Family) {
+    let (real, fake) = (7001u16, 7002u16);
+    let Some(lab) = lab::require(Layout::new().with(PortKind::Drop, &[real, fake])) else {
+        return;
+    };
+    let e = ends(&lab, family);
+    let ns = &lab.target_ns;
+    let r1 = lab::inject::SplitResponder::start(ns, lab::IFACE, e, real, true)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r2 = lab::inject::SplitResponder::start(ns, lab::IFACE, e, fake, false)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("split.json");
+    let list = format!("{real},{fake},1000");
+    let mut args: Vec<String> = ["-sS", "-n", "--reason", "-p", &list, "-oJ"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend([json.display().to_string(), lab.target(family)]);
+    let r = lab
+        .run_in_scanner_timeout(SCANFW, &args, Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("running scanfw: {e}"));
+    r.assert_success();
+    let text = read(&json);
+    let hosts = parse_scanfw_json(&text).unwrap_or_else(|e| panic!("{e}"));
+    let host = single_host(hosts, &lab.target(family), "split");
+    let got = host.by_port("tcp").unwrap_or_else(|e| panic!("{e}"));
+    let state = |p: u16| got.get(&p).map(|(s, r)| (s.as_str(), r.as_str()));
+    assert!(r1.answered() >= 2, "the real responder sent its SYN and ACK");
+    assert!(r2.answered() >= 1, "the fake responder sent its SYN");
+    assert_eq!(state(real), Some(("open", "split-handshake-syn")), "{text}");
+    assert_eq!(state(fake), Some(("filtered", "no-response")), "{text}");
+    assert_eq!(state(1000), Some(("closed", "reset")), "{text}");
+    let (_, _, _, challenges) = parse_scanfw_stats(&text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .replies;
+    assert!(challenges >= 2, "both SYNs were challenged: {challenges}");
+}
+
+#[test]
+fn e_split_handshake_ipv4() {
+    split_handshake(Family::V4);
+}
+
+#[test]
+fn f_split_handshake_ipv6() {
+    split_handshake(Family::V6);
+}

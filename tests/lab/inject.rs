@@ -288,3 +288,156 @@ pub fn veth_mac(netns: &str) -> Result<[u8; 6], String> {
         .map_err(|e| format!("MAC {mac}: {e}"))?;
     bytes.try_into().map_err(|_| format!("MAC {mac}: not 6 bytes"))
 }
+
+/// A split-handshake TCP "server" on one port of the target, in user space: every SYN to the
+/// port draws a bare SYN back (no ACK), and with `complete`, the scanner's SYN+ACK that
+/// acknowledges it draws the final ACK. The port must be dropped by the target's firewall so
+/// its kernel stays silent (an `AF_PACKET` socket sees frames before the firewall does).
+/// Without `complete`, it behaves as a forger would: the SYN comes, the proof never does.
+#[derive(Debug)]
+pub struct SplitResponder {
+    stop: Arc<AtomicBool>,
+    answered: Arc<AtomicU64>,
+    thread: Option<JoinHandle<Result<(), String>>>,
+}
+
+/// Our sequence number in the split handshake's SYN.
+const SPLIT_SEQ: u32 = 0x5343_0000;
+
+fn split_reply(frame: &[u8], ends: &Ends, port: u16, complete: bool) -> Option<Vec<u8>> {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    let p = SlicedPacket::from_ethernet(frame).ok()?;
+    let (src, dst) = match p.net? {
+        NetSlice::Ipv4(ip) => (
+            IpAddr::from(ip.header().source_addr()),
+            IpAddr::from(ip.header().destination_addr()),
+        ),
+        NetSlice::Ipv6(ip) => (
+            IpAddr::from(ip.header().source_addr()),
+            IpAddr::from(ip.header().destination_addr()),
+        ),
+        _ => return None,
+    };
+    let Some(TransportSlice::Tcp(tcp)) = p.transport else {
+        return None;
+    };
+    if dst != ends.target || src != ends.scanner || tcp.destination_port() != port {
+        return None;
+    }
+    let (syn, ack, rst) = (tcp.syn(), tcp.ack(), tcp.rst());
+    let eth = PacketBuilder::ethernet2(ends.target_mac, ends.scanner_mac);
+    let ip = match (ends.target, ends.scanner) {
+        (IpAddr::V4(t), IpAddr::V4(s)) => eth.ipv4(t.octets(), s.octets(), 64),
+        (IpAddr::V6(t), IpAddr::V6(s)) => eth.ipv6(t.octets(), s.octets(), 64),
+        _ => return None,
+    };
+    let back = tcp.source_port();
+    let mut out = Vec::new();
+    if syn && !ack && !rst {
+        ip.tcp(port, back, SPLIT_SEQ, 64240).syn().write(&mut out, &[]).ok()?;
+    } else if syn && ack && !rst && complete && tcp.acknowledgment_number() == SPLIT_SEQ + 1 {
+        ip.tcp(port, back, SPLIT_SEQ + 1, 64240)
+            .ack(tcp.sequence_number().wrapping_add(1))
+            .write(&mut out, &[])
+            .ok()?;
+    } else {
+        return None;
+    }
+    Some(out)
+}
+
+impl SplitResponder {
+    /// Starts answering SYNs to `port` in namespace `netns` on `iface`.
+    pub fn start(
+        netns: &str,
+        iface: &str,
+        ends: Ends,
+        port: u16,
+        complete: bool,
+    ) -> Result<SplitResponder, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let answered = Arc::new(AtomicU64::new(0));
+        let (s, a) = (Arc::clone(&stop), Arc::clone(&answered));
+        let (netns, iface) = (netns.to_string(), iface.to_string());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let fd = match enter_netns(&netns).and_then(|()| packet_socket(&iface)) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.clone()));
+                    return Err(e);
+                }
+            };
+            // Receive every protocol from now on (the socket was bound for sending only).
+            let all = (libc::ETH_P_ALL as u16).to_be();
+            // SAFETY: valid sockaddr_ll for bind, a live timeval for setsockopt.
+            let ok = unsafe {
+                let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+                sll.sll_family = libc::AF_PACKET as u16;
+                sll.sll_protocol = all;
+                let name = std::ffi::CString::new(iface.as_str()).map_err(|e| e.to_string())?;
+                sll.sll_ifindex = libc::if_nametoindex(name.as_ptr()) as i32;
+                let tv = libc::timeval {
+                    tv_sec: 0,
+                    tv_usec: 50_000,
+                };
+                libc::bind(
+                    fd,
+                    (&sll as *const libc::sockaddr_ll).cast(),
+                    std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+                ) == 0
+                    && libc::setsockopt(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVTIMEO,
+                        (&tv as *const libc::timeval).cast(),
+                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                    ) == 0
+            };
+            if !ok {
+                let e = last_err("AF_PACKET receive setup");
+                let _ = ready_tx.send(Err(e.clone()));
+                return Err(e);
+            }
+            let _ = ready_tx.send(Ok(()));
+            let mut buf = vec![0u8; 65536];
+            while !s.load(Ordering::Relaxed) {
+                // SAFETY: a valid buffer and length on an open socket.
+                let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+                let Ok(n) = usize::try_from(n) else { continue };
+                if let Some(reply) = split_reply(&buf[..n], &ends, port, complete) {
+                    // SAFETY: as above.
+                    let rc = unsafe { libc::send(fd, reply.as_ptr().cast(), reply.len(), 0) };
+                    if rc > 0 {
+                        a.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            // SAFETY: the descriptor is ours and closed once.
+            unsafe { libc::close(fd) };
+            Ok(())
+        });
+        ready_rx
+            .recv()
+            .map_err(|e| format!("split responder thread: {e}"))??;
+        Ok(SplitResponder {
+            stop,
+            answered,
+            thread: Some(thread),
+        })
+    }
+
+    /// Segments sent so far (SYNs and final ACKs).
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for SplitResponder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
