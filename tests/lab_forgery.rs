@@ -19,7 +19,7 @@ mod lab;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::check::{read, single_host, summarize, tcp_mismatches, udp_mismatches};
+use lab::check::{ports_of, read, single_host, summarize, tcp_mismatches, udp_mismatches};
 use lab::inject::{sweep, veth_mac, Ends, Forgery, Spray};
 use lab::report::{parse_scanfw_json, parse_scanfw_stats};
 use lab::{Family, Lab, Layout, PortKind, UdpKind};
@@ -146,7 +146,7 @@ fn udp_under_fire(family: Family) {
     assert!(during >= 1, "the scan ended before one full sweep of forged frames");
     let hosts = parse_scanfw_json(&text).unwrap_or_else(|e| panic!("{e}"));
     let host = single_host(hosts, &lab.target(family), "udp");
-    let got = host.by_port("udp").unwrap_or_else(|e| panic!("{e}"));
+    let got = ports_of(&host, "udp", &["udp"], "udp");
     let bad = udp_mismatches(&lab.layout, family, &UDP_PORTS, &got, "udp");
     assert!(bad.is_empty(), "forged replies changed ports:\n{}", summarize(&bad));
     check_stats(&text, "udp", false);

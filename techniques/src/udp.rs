@@ -1,12 +1,23 @@
 //! The UDP scan (`-sU`): a datagram to each port, with a protocol payload where scanfw has one
 //! (see `udp_payloads` and docs/udp-payloads.md) and an empty datagram elsewhere.
 //!
-//! Any UDP datagram back from the probed port is `open` (`udp-response`). ICMP port unreachable
+//! A UDP datagram back from the probed port is `open` (`udp-response`). ICMP port unreachable
 //! from the target itself is `closed`; from any other host (a router) it is `filtered`, as is
-//! every other ICMP unreachable. Silence is `open|filtered`. UDP carries no sequence number, so
-//! replies prove their probe through the keyed source port (`Echo::Flow`).
+//! every other ICMP unreachable. Silence is `open|filtered`.
+//!
+//! UDP carries no sequence number, so how a datagram proves its probe depends on the payload:
+//! * a payload whose protocol echoes a request field (DNS ID, RPC xid, SNMP request-id, NTP
+//!   transmit timestamp, ...) carries keyed bits of the probe's cookie there, and a reply must
+//!   echo them: [`Echo::Stamp`], which the engine verifies. A reply from such a port without the
+//!   field (too short, unparseable, another message) is not a match at all, so forged junk
+//!   never opens a port;
+//! * an empty datagram, or a payload without such a field (SSDP, RIP, TFTP): the keyed source
+//!   port alone ([`Echo::Flow`], `seq` 0), which the engine counts as unverified.
+//!
+//! ICMP errors quoting a probe are [`Echo::Flow`] too: the engine checks the keyed IPv4
+//! identification or IPv6 flow label of the quoted header itself.
 
-use crate::udp_payloads::payload_for;
+use crate::udp_payloads::{build_payload, payload_for, reply_echo};
 use scanfw_core::packet::{self, parse_icmp_error, reply_icmp_verdict, IcmpError};
 use scanfw_core::registry::TechniqueDescriptor;
 use scanfw_core::technique::{
@@ -59,17 +70,18 @@ impl RawProbe for Udp {
         if ctx.src.is_ipv4() != ctx.dst.is_ipv4() {
             return Err(ProbeBuildError::FamilyMismatch);
         }
-        let payload = payload_for(ctx.dst.port());
-        let len = UDP_HEADER + payload.len();
+        let port = ctx.dst.port();
+        let len = UDP_HEADER + payload_for(port).len();
         if buf.len() < len {
             return Err(ProbeBuildError::BufferTooSmall(len));
         }
         let wire_len = u16::try_from(len).map_err(|_| ProbeBuildError::BufferTooSmall(len))?;
         buf[0..2].copy_from_slice(&ctx.src.port().to_be_bytes());
-        buf[2..4].copy_from_slice(&ctx.dst.port().to_be_bytes());
+        buf[2..4].copy_from_slice(&port.to_be_bytes());
         buf[4..6].copy_from_slice(&wire_len.to_be_bytes());
         buf[6..8].copy_from_slice(&[0, 0]);
-        buf[UDP_HEADER..len].copy_from_slice(payload);
+        build_payload(port, ctx.cookie, &mut buf[UDP_HEADER..len])
+            .ok_or(ProbeBuildError::BufferTooSmall(len))?;
         let sum = packet::udp_checksum(ctx.src.ip(), ctx.dst.ip(), &buf[..len]);
         buf[6..8].copy_from_slice(&sum.to_be_bytes());
         Ok(len)
@@ -87,7 +99,7 @@ impl RawProbe for Udp {
                 Some(RawMatch {
                     target: SocketAddr::new(reply.from, src_port),
                     local_port: dst_port,
-                    echo: Echo::Flow { seq: 0 },
+                    echo: reply_echo(src_port, udp_data(d))?,
                     verdict: Verdict {
                         state: PortState::Open,
                         reason: Reason::UdpResponse,
@@ -131,6 +143,18 @@ impl RawProbe for Udp {
     }
 }
 
+/// The data of the UDP datagram `d` (header included): up to the header's length field when
+/// that is consistent, else everything after the header (a length of 0 is an IPv6 jumbogram's,
+/// RFC 2675 s4; a larger one than the bytes is a truncated capture).
+fn udp_data(d: &[u8]) -> &[u8] {
+    let len = d
+        .get(4..6)
+        .map_or(0, |l| usize::from(u16::from_be_bytes([l[0], l[1]])));
+    d.get(UDP_HEADER..len)
+        .or_else(|| d.get(UDP_HEADER..))
+        .unwrap_or(&[])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,9 +176,12 @@ mod tests {
         ProbeContext {
             src: SocketAddr::new(src, 40001),
             dst: SocketAddr::new(dst, dport),
-            cookie: 0,
+            cookie: COOKIE,
         }
     }
+
+    /// The cookie of the test probes; its low 16 bits are what a DNS ID echoes.
+    const COOKIE: u32 = 0x1234_5673;
 
     #[test]
     fn descriptor_and_contract() {
@@ -181,9 +208,10 @@ mod tests {
                 let c = ctx(v6, port);
                 let mut buf = [0u8; 1500];
                 let n = Udp.build(&c, &mut buf).expect("build");
-                let payload = payload_for(port);
-                assert_eq!(n, 8 + payload.len());
-                assert_eq!(&buf[8..n], payload);
+                let mut payload = [0u8; 512];
+                let len = build_payload(port, COOKIE, &mut payload).expect("payload");
+                assert_eq!((n, len), (8 + payload_for(port).len(), n - 8));
+                assert_eq!(&buf[8..n], &payload[..len], "the keyed payload");
                 let (hdr, _) = UdpHeader::from_slice(&buf[..n]).expect("udp header");
                 assert_eq!(
                     (
@@ -238,18 +266,24 @@ mod tests {
         }
     }
 
+    /// A datagram from 198.51.100.7:`sport` to our port 40001, as its IP payload.
+    fn datagram(sport: u16, data: &[u8]) -> Vec<u8> {
+        let mut pkt = Vec::new();
+        PacketBuilder::ipv4([198, 51, 100, 7], [192, 0, 2, 1], 61)
+            .udp(sport, 40001)
+            .write(&mut pkt, data)
+            .expect("build");
+        pkt.split_off(20)
+    }
+
     #[test]
     fn a_datagram_back_is_open() {
         let from: IpAddr = "198.51.100.7".parse().expect("ip");
-        let mut pkt = Vec::new();
-        PacketBuilder::ipv4([198, 51, 100, 7], [192, 0, 2, 1], 61)
-            .udp(53, 40001)
-            .write(&mut pkt, b"answer")
-            .expect("build");
-        let m = Udp.classify(&reply(from, 17, &pkt[20..])).expect("match");
-        assert_eq!(m.target, SocketAddr::new(from, 53));
+        let pkt = datagram(9999, b"answer");
+        let m = Udp.classify(&reply(from, 17, &pkt)).expect("match");
+        assert_eq!(m.target, SocketAddr::new(from, 9999));
         assert_eq!(m.local_port, 40001);
-        assert_eq!(m.echo, Echo::Flow { seq: 0 });
+        assert_eq!(m.echo, Echo::Flow { seq: 0 }, "no payload, no stamp");
         assert_eq!(
             m.verdict,
             Verdict {
@@ -259,9 +293,64 @@ mod tests {
             }
         );
         assert_eq!(
-            Udp.classify(&reply(from, 17, &pkt[20..27])),
+            Udp.classify(&reply(from, 17, &pkt[..7])),
             None,
             "truncated header"
+        );
+        let ssdp = Udp
+            .classify(&reply(
+                from,
+                17,
+                &datagram(1900, b"HTTP/1.1 200 OK\r\n\r\n"),
+            ))
+            .expect("SSDP has no echoed field");
+        assert_eq!(ssdp.echo, Echo::Flow { seq: 0 });
+    }
+
+    #[test]
+    fn a_payload_port_reply_must_echo_its_field() {
+        let from: IpAddr = "198.51.100.7".parse().expect("ip");
+        // A DNS reply header: ID, QR|RD|RA, no records.
+        let mut dns = vec![0x56, 0x73, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0];
+        let m = Udp
+            .classify(&reply(from, 17, &datagram(53, &dns)))
+            .expect("match");
+        let stamp = Echo::Stamp {
+            value: COOKIE & 0xffff,
+            mask: 0xffff,
+        };
+        assert_eq!(m.echo, stamp);
+        assert_eq!(
+            (m.verdict.state, m.verdict.reason),
+            (PortState::Open, Reason::UdpResponse)
+        );
+        dns[0] ^= 0x80;
+        let other = Udp
+            .classify(&reply(from, 17, &datagram(53, &dns)))
+            .expect("match");
+        let Echo::Stamp { value, mask } = other.echo else {
+            panic!("{:?}", other.echo);
+        };
+        assert_ne!((value ^ COOKIE) & mask, 0, "another ID does not verify");
+        for junk in [&b""[..], b"answer", &dns[..11]] {
+            assert_eq!(
+                Udp.classify(&reply(from, 17, &datagram(53, junk))),
+                None,
+                "{junk:?}"
+            );
+        }
+        // The header's length field bounds the data: trailing bytes are not the message.
+        let mut long = datagram(53, &dns[..11]);
+        long.push(0);
+        assert_eq!(
+            Udp.classify(&reply(from, 17, &long)),
+            None,
+            "padding is not data"
+        );
+        long[4..6].copy_from_slice(&0u16.to_be_bytes());
+        assert!(
+            Udp.classify(&reply(from, 17, &long)).is_some(),
+            "length 0: all of it"
         );
     }
 

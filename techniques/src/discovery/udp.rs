@@ -7,9 +7,13 @@
 //! keyed local port. Any datagram back (`udp-response`) and an ICMP port unreachable from the
 //! target itself (`port-unreach`, the port is closed but the host is there) mean up; so does
 //! any other ICMP error from the target itself, with its reason. ICMP errors from a router are
-//! down with their reason. UDP carries no cookie: replies prove their probe by the keyed local
-//! port ([`Echo::Flow`](scanfw_core::technique::Echo::Flow), `seq` 0). See
-//! [`port_ping`](super::port_ping).
+//! down with their reason. How a datagram proves its probe is the UDP scan's too: a payload
+//! whose protocol echoes a request field (the DNS ID of `-PU53`, an SNMP request-id, ...)
+//! carries keyed cookie bits there and a reply must echo them
+//! ([`Echo::Stamp`](scanfw_core::technique::Echo::Stamp); a reply without them is no match); an
+//! empty datagram or a payload without such a field is proven by the keyed local port alone
+//! ([`Echo::Flow`](scanfw_core::technique::Echo::Flow), `seq` 0), as are ICMP errors (whose
+//! quoted IP header the engine checks). See [`port_ping`](super::port_ping).
 
 use super::discovery_plugin;
 use super::port_ping::AsPing;
@@ -28,6 +32,7 @@ mod tests {
     use super::*;
     use crate::discovery::testkit::*;
     use etherparse::{IpNumber, Ipv4Header, Ipv6Header, UdpHeader};
+    use scanfw_core::technique::Echo;
     use scanfw_core::Reason;
 
     const PORT: u16 = 40125;
@@ -52,7 +57,10 @@ mod tests {
                 let (h, data) = UdpHeader::from_slice(&p).expect("parse");
                 assert_eq!((h.source_port, h.destination_port), (SPORT, port));
                 assert_eq!(usize::from(h.length), p.len());
-                assert_eq!(data, crate::udp_payloads::payload_for(port));
+                let mut keyed = [0u8; 512];
+                let n =
+                    crate::udp_payloads::build_payload(port, COOKIE, &mut keyed).expect("payload");
+                assert_eq!(data, &keyed[..n], "the scan's keyed payload");
                 let sum = if v6 {
                     let ip = Ipv6Header {
                         payload_length: h.length,
@@ -88,6 +96,31 @@ mod tests {
             );
             let empty = udp_reply(v6, PORT, SPORT, b"");
             assert!(classify(&p, target(v6), 17, &empty).is_some());
+        }
+    }
+
+    #[test]
+    fn a_payload_port_reply_must_echo_the_keyed_field() {
+        let p = UdpPing::new(&[53]).expect("plugin");
+        // A DNS reply header with the probe's ID: QR|RD|RA, no records.
+        let id = (COOKIE as u16).to_be_bytes();
+        let dns = [id[0], id[1], 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0];
+        let stamp = Echo::Stamp {
+            value: COOKIE & 0xffff,
+            mask: 0xffff,
+        };
+        for v6 in [false, true] {
+            let r = udp_reply(v6, 53, SPORT, &dns);
+            expect_host(
+                classify(&p, target(v6), 17, &r),
+                target(v6),
+                53,
+                stamp,
+                true,
+                Reason::UdpResponse,
+            );
+            let junk = udp_reply(v6, 53, SPORT, b"hi");
+            assert_eq!(classify(&p, target(v6), 17, &junk), None, "no ID, no match");
         }
     }
 }

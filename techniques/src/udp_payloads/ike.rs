@@ -12,11 +12,21 @@
 //! One proposal, one transform: AES-CBC-128, SHA-1, pre-shared key authentication, 2048-bit MODP
 //! group 14, lifetime 28800 s. A responder answers with its chosen SA or a NO-PROPOSAL-CHOSEN
 //! notification; the half-open state it keeps expires on its own, as for any first message.
+//!
+//! The initiator cookie is `SCFW` followed by the probe's whole 32-bit cookie. The responder
+//! copies it into the header of every message of the exchange (s3.1: the cookies identify the
+//! ISAKMP SA; its notifications carry them too), and so does an IKEv2 responder (RFC 7296 s3.1,
+//! the initiator's SPI), so a reply proves its request ([`ECHO`]). Keyed per probe, the cookie
+//! is also what s2.5.3 asks of one: unique per peer and exchange, and hard to predict.
 
+use super::echo::{marked_at, put_marked, EchoField, Echoed};
 use super::{be16, be32, cat};
 
-/// Initiator cookie, fixed: `SCFW` 0 0 0 1 (non-zero; cookie rules: RFC 2408 s2.5.3).
+/// Initiator cookie of the template: `SCFW` 0 0 0 1 (non-zero, RFC 2408 s2.5.3); each probe's
+/// last four octets are its cookie.
 const INITIATOR_COOKIE: [u8; 8] = [0x53, 0x43, 0x46, 0x57, 0, 0, 0, 1];
+/// The ISAKMP header's length (s3.1); the initiator cookie is its first field.
+const HEADER_LEN: usize = 28;
 
 /// A TV-form data attribute (RFC 2408 s3.3): AF=1, type, 16-bit value.
 const fn tv(attr_type: u16, value: u16) -> [u8; 4] {
@@ -68,3 +78,20 @@ pub const IKEV1_MAIN_MODE: [u8; 84] = cat(&[
     &[0, 0], // reserved
     &ATTRIBUTES,
 ]);
+
+/// The initiator cookie: 32 keyed bits, copied into every reply's header (RFC 2408 s3.1).
+pub(super) const ECHO: EchoField = EchoField {
+    field: "initiator cookie (SPI)",
+    bits: 32,
+    stamp: |cookie, payload| put_marked(payload, 0, cookie),
+    echoed: initiator_cookie,
+};
+
+/// The initiator cookie of a message with a whole ISAKMP (or IKEv2) header; an echo
+/// service's copy of the request has it in the same place.
+fn initiator_cookie(reply: &[u8]) -> Option<Echoed> {
+    if reply.len() < HEADER_LEN {
+        return None;
+    }
+    marked_at(reply, 0)
+}

@@ -6,10 +6,15 @@
 //! to the query's source address and port, repeating the query id and the question. Message layout
 //! per RFC 1035 s4.1; mDNS header rules per RFC 6762 s18 (flags zero in a query). TYPE PTR = 12
 //! (RFC 1035 s3.2.2).
+//!
+//! The ID carries the probe cookie's low 16 bits: a legacy unicast response "MUST repeat the
+//! query ID" (s6.7), so a reply proves its query ([`ECHO`]). The probe's source port is never
+//! 5353 (the engine's keyed ports are far above it), so the query is always a legacy one.
 
-use super::{be16, cat};
+use super::echo::EchoField;
+use super::{be16, cat, dns};
 
-/// Query id, fixed: `SC`; a legacy unicast reply echoes it (RFC 6762 s6.7).
+/// Query id of the template, `SC`; each probe's is the cookie's low 16 bits.
 const ID: u16 = 0x5343;
 
 /// `_services._dns-sd._udp.local. IN PTR`; 46 bytes.
@@ -32,3 +37,11 @@ pub const MDNS_SERVICES: [u8; 46] = cat(&[
     &be16(12), // QTYPE PTR
     &be16(1),  // QCLASS IN, unicast-response bit clear (the reply is unicast anyway, s6.7)
 ]);
+
+/// The ID: 16 keyed bits, repeated by a legacy unicast response (RFC 6762 s6.7).
+pub(super) const ECHO: EchoField = EchoField {
+    field: "ID",
+    bits: 16,
+    stamp: dns::stamp_id,
+    echoed: dns::header_id,
+};

@@ -7,10 +7,15 @@
 //! 'A'). The name asked about is the NetBIOS wildcard, `*` padded with 15 NULs, which encodes to
 //! `CK` followed by thirty `A`s. The answer lists the node's registered names; a status query
 //! changes nothing.
+//!
+//! NAME_TRN_ID carries the probe cookie's low 16 bits: by s4.2.1.1 the "responder puts
+//! NAME_TRN_ID value from request packet in response packet", so a reply proves its request
+//! ([`ECHO`]).
 
-use super::{be16, cat};
+use super::echo::EchoField;
+use super::{be16, cat, dns};
 
-/// NAME_TRN_ID, fixed: `SC`.
+/// NAME_TRN_ID of the template, `SC`; each probe's is the cookie's low 16 bits.
 const TRN_ID: u16 = 0x5343;
 /// R=0 (request), OPCODE=0 (query), NM_FLAGS=0 (AA, TC, RD, RA, B all clear), RCODE=0.
 const FLAGS: u16 = 0x0000;
@@ -32,3 +37,12 @@ pub const NBNS_NBSTAT: [u8; 50] = cat(&[
     &be16(0x0021), // QUESTION_TYPE NBSTAT
     &be16(0x0001), // QUESTION_CLASS IN
 ]);
+
+/// NAME_TRN_ID: 16 keyed bits, copied into the response (RFC 1002 s4.2.1.1). The header is
+/// DNS's, so DNS's reading of it serves.
+pub(super) const ECHO: EchoField = EchoField {
+    field: "NAME_TRN_ID",
+    bits: 16,
+    stamp: dns::stamp_id,
+    echoed: dns::header_id,
+};

@@ -9,11 +9,29 @@
 //!
 //! `sysDescr` is defined in RFC 3418 (SNMPv2-MIB) as `system 1`, i.e. 1.3.6.1.2.1.1.1. A Get
 //! is read-only. A server that does not accept `public` stays silent; nothing else is tried.
+//!
+//! The request-id carries the probe cookie's low 30 bits (bit 30 set, bit 31 clear: a positive
+//! INTEGER of exactly four content octets, see `ber::positive_id`). The Response-PDU's
+//! request-id is the request's (RFC 3416 s4.2.1; RFC 1157 s4.1.2), so a reply proves its
+//! request ([`ECHO`]).
 
-use super::cat;
+use super::echo::{put, EchoField, Echoed};
+use super::{ber, cat};
 
-/// `request-id INTEGER`: fixed, `SCFW` (0x53434657, positive, four content octets).
-const REQUEST_ID: [u8; 6] = [0x02, 0x04, 0x53, 0x43, 0x46, 0x57];
+/// `request-id INTEGER` of the template: `SCFW` (0x53434657, itself a `positive_id` value);
+/// each probe's is `positive_id(cookie)`.
+const REQUEST_ID: [u8; 6] = ber::integer4(0x5343_4657);
+/// Where the request-id's four content octets start: after the Message's SEQUENCE header,
+/// the version, the community, the PDU's header and the INTEGER's tag and length.
+const REQUEST_ID_AT: usize = 2 + 3 + COMMUNITY.len() + 2 + 2;
+/// BER tags: SEQUENCE, INTEGER, OCTET STRING.
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const OCTET_STRING: u8 = 0x04;
+/// PDU tags (`[CONTEXT n]` constructed) of GetRequest (ours, reflected by an echo service) and
+/// Response (RFC 3416 s3; GetResponse in RFC 1157 s4.1.4).
+const GET_REQUEST: u8 = 0xa0;
+const RESPONSE: u8 = 0xa2;
 
 /// The GetRequest-PDU for sysDescr.0, shared by both versions; 30 bytes.
 const GET_SYSDESCR_PDU: [u8; 30] = cat(&[
@@ -46,3 +64,35 @@ pub const SNMPV1_GET_SYSDESCR: [u8; 43] = cat(&[
     &COMMUNITY,
     &GET_SYSDESCR_PDU,
 ]);
+
+/// The request-id: 30 keyed bits, copied into the Response-PDU (RFC 3416 s4.2.1).
+pub(super) const ECHO: EchoField = EchoField {
+    field: "request-id",
+    bits: 30,
+    stamp: |cookie, payload| {
+        put(
+            payload,
+            REQUEST_ID_AT,
+            &ber::positive_id(cookie).to_be_bytes(),
+        )
+    },
+    echoed: request_id,
+};
+
+/// The request-id of an SNMPv1 or v2c message `SEQUENCE { version INTEGER, community OCTET
+/// STRING, PDU }` whose PDU is a Response (or our GetRequest, reflected) beginning with its
+/// request-id INTEGER. Anything else (SNMPv3, a v1 Trap, bad BER) echoes nothing.
+fn request_id(reply: &[u8]) -> Option<Echoed> {
+    let (message, _) = ber::expect(reply, SEQUENCE)?;
+    let (_, rest) = ber::expect(message, INTEGER)?;
+    let (_, rest) = ber::expect(rest, OCTET_STRING)?;
+    let (tag, pdu, _) = ber::tlv(rest)?;
+    if !matches!(tag, GET_REQUEST | RESPONSE) {
+        return None;
+    }
+    let (id, _) = ber::expect(pdu, INTEGER)?;
+    Some(Echoed {
+        value: ber::uint32(id)?,
+        mask: ber::ID_MASK,
+    })
+}

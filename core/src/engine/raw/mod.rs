@@ -633,7 +633,8 @@ impl<'a> Driver<'a> {
                 self.challenge(probe, key, local, &m, try_no, seq);
                 return true;
             }
-            Echo::Flow { .. } => self.counts.unverified += 1,
+            // An ICMP error quoting the probe was proven by the quoted header's keyed bits.
+            Echo::Flow { .. } if r.tag.is_none() => self.counts.unverified += 1,
             _ => self.counts.verified += 1,
         }
         let info = ReplyInfo {
