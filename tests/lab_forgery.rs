@@ -97,7 +97,10 @@ fn check_stats(text: &str, what: &str, challenges: bool) {
     eprintln!(
         "{what}: replies verified {verified}, unverified {unverified}, rejected {rejected}, challenges {challenged}"
     );
-    assert!(rejected > 0, "{what}: no forged reply was seen and rejected");
+    assert!(
+        rejected > 0,
+        "{what}: no forged reply was seen and rejected"
+    );
     assert!(verified > 0, "{what}: no reply verified");
     if challenges {
         assert!(challenged > 0, "{what}: no forged SYN was challenged");
@@ -120,14 +123,21 @@ fn syn_under_fire(family: Family) {
     let list = TCP_PORTS.map(|p| p.to_string()).join(",");
     let args = ["-sS", "-p", &list, "--min-rtt-timeout", "1500ms"];
     let (text, during) = scan_under_fire(&lab, family, &args, frames, &json);
-    assert!(during >= 1, "the scan ended before one full sweep of forged frames");
+    assert!(
+        during >= 1,
+        "the scan ended before one full sweep of forged frames"
+    );
     let hosts = parse_scanfw_json(&text).unwrap_or_else(|e| panic!("{e}"));
     let host = single_host(hosts, &lab.target(family), "syn");
     let got = host.by_port("tcp").unwrap_or_else(|e| panic!("{e}"));
     let bad = tcp_mismatches(&lab.layout, &TCP_PORTS, &got, "syn", None, &|p| {
         lab.layout.kind(p).expected_syn(family)
     });
-    assert!(bad.is_empty(), "forged replies changed ports:\n{}", summarize(&bad));
+    assert!(
+        bad.is_empty(),
+        "forged replies changed ports:\n{}",
+        summarize(&bad)
+    );
     check_stats(&text, "syn", true);
 }
 
@@ -137,18 +147,30 @@ fn udp_under_fire(family: Family) {
     };
     let e = ends(&lab, family);
     let mut frames = sweep(&e, &[Forgery::UdpJunk], &UDP_STAMPED, 0x5eed_0002);
-    frames.extend(sweep(&e, &[Forgery::IcmpQuotingUdp], &UDP_PORTS, 0x5eed_0003));
+    frames.extend(sweep(
+        &e,
+        &[Forgery::IcmpQuotingUdp],
+        &UDP_PORTS,
+        0x5eed_0003,
+    ));
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("udp.json");
     let list = UDP_PORTS.map(|p| p.to_string()).join(",");
     let args = ["-sU", "-p", &list, "--min-rtt-timeout", "1500ms"];
     let (text, during) = scan_under_fire(&lab, family, &args, frames, &json);
-    assert!(during >= 1, "the scan ended before one full sweep of forged frames");
+    assert!(
+        during >= 1,
+        "the scan ended before one full sweep of forged frames"
+    );
     let hosts = parse_scanfw_json(&text).unwrap_or_else(|e| panic!("{e}"));
     let host = single_host(hosts, &lab.target(family), "udp");
     let got = ports_of(&host, "udp", &["udp"], "udp");
     let bad = udp_mismatches(&lab.layout, family, &UDP_PORTS, &got, "udp");
-    assert!(bad.is_empty(), "forged replies changed ports:\n{}", summarize(&bad));
+    assert!(
+        bad.is_empty(),
+        "forged replies changed ports:\n{}",
+        summarize(&bad)
+    );
     check_stats(&text, "udp", false);
 }
 
@@ -203,7 +225,10 @@ fn split_handshake(family: Family) {
     let host = single_host(hosts, &lab.target(family), "split");
     let got = host.by_port("tcp").unwrap_or_else(|e| panic!("{e}"));
     let state = |p: u16| got.get(&p).map(|(s, r)| (s.as_str(), r.as_str()));
-    assert!(r1.answered() >= 2, "the real responder sent its SYN and ACK");
+    assert!(
+        r1.answered() >= 2,
+        "the real responder sent its SYN and ACK"
+    );
     assert!(r2.answered() >= 1, "the fake responder sent its SYN");
     assert_eq!(state(real), Some(("open", "split-handshake-syn")), "{text}");
     assert_eq!(state(fake), Some(("filtered", "no-response")), "{text}");

@@ -71,8 +71,14 @@ fn quoted_probe(e: &Ends, tcp: bool, local: u16, port: u16, rng: &mut Rng) -> Ve
     let mut out = Vec::new();
     let b = match (e.scanner, e.target) {
         (IpAddr::V4(s), IpAddr::V4(t)) => {
-            let mut ip = etherparse::Ipv4Header::new(0, 64, etherparse::IpNumber::TCP, s.octets(), t.octets())
-                .expect("ipv4 header");
+            let mut ip = etherparse::Ipv4Header::new(
+                0,
+                64,
+                etherparse::IpNumber::TCP,
+                s.octets(),
+                t.octets(),
+            )
+            .expect("ipv4 header");
             ip.identification = rng.u32() as u16;
             PacketBuilder::ip(etherparse::IpHeaders::Ipv4(ip, Default::default()))
         }
@@ -90,7 +96,9 @@ fn quoted_probe(e: &Ends, tcp: bool, local: u16, port: u16, rng: &mut Rng) -> Ve
         _ => panic!("mixed families"),
     };
     let r = if tcp {
-        b.tcp(local, port, rng.u32(), 1024).syn().write(&mut out, &[])
+        b.tcp(local, port, rng.u32(), 1024)
+            .syn()
+            .write(&mut out, &[])
     } else {
         b.udp(local, port).write(&mut out, &[])
     };
@@ -109,7 +117,10 @@ pub fn frame(e: &Ends, f: Forgery, port: u16, local: u16, rng: &mut Rng) -> Vec<
     let v6 = e.target.is_ipv6();
     let mut out = Vec::new();
     let r = match f {
-        Forgery::BareSyn => ip.tcp(port, local, rng.u32(), 64240).syn().write(&mut out, &[]),
+        Forgery::BareSyn => ip
+            .tcp(port, local, rng.u32(), 64240)
+            .syn()
+            .write(&mut out, &[]),
         Forgery::SynAck => ip
             .tcp(port, local, rng.u32(), 64240)
             .syn()
@@ -133,8 +144,7 @@ pub fn frame(e: &Ends, f: Forgery, port: u16, local: u16, rng: &mut Rng) -> Vec<
                 ip.icmpv6(Icmpv6Type::DestinationUnreachable(c))
                     .write(&mut out, &quote)
             } else {
-                let c = icmpv4::DestUnreachableHeader::from_values(code, 0)
-                    .expect("ICMP code");
+                let c = icmpv4::DestUnreachableHeader::from_values(code, 0).expect("ICMP code");
                 ip.icmpv4(Icmpv4Type::DestinationUnreachable(c))
                     .write(&mut out, &quote)
             }
@@ -286,7 +296,9 @@ pub fn veth_mac(netns: &str) -> Result<[u8; 6], String> {
         .map(|h| u8::from_str_radix(h, 16))
         .collect::<Result<_, _>>()
         .map_err(|e| format!("MAC {mac}: {e}"))?;
-    bytes.try_into().map_err(|_| format!("MAC {mac}: not 6 bytes"))
+    bytes
+        .try_into()
+        .map_err(|_| format!("MAC {mac}: not 6 bytes"))
 }
 
 /// A split-handshake TCP "server" on one port of the target, in user space: every SYN to the
@@ -334,7 +346,10 @@ fn split_reply(frame: &[u8], ends: &Ends, port: u16, complete: bool) -> Option<V
     let back = tcp.source_port();
     let mut out = Vec::new();
     if syn && !ack && !rst {
-        ip.tcp(port, back, SPLIT_SEQ, 64240).syn().write(&mut out, &[]).ok()?;
+        ip.tcp(port, back, SPLIT_SEQ, 64240)
+            .syn()
+            .write(&mut out, &[])
+            .ok()?;
     } else if syn && ack && !rst && complete && tcp.acknowledgment_number() == SPLIT_SEQ + 1 {
         ip.tcp(port, back, SPLIT_SEQ + 1, 64240)
             .ack(tcp.sequence_number().wrapping_add(1))
@@ -439,5 +454,172 @@ impl Drop for SplitResponder {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// Every frame seen on every interface of a namespace (an `AF_PACKET` socket for all
+/// protocols), from [`Capture::start`] until [`Capture::stop`]: what the scope tests read to
+/// prove that nothing was sent to an address.
+#[derive(Debug)]
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<Vec<Vec<u8>>, String>>>,
+}
+
+/// Frames kept at most (the rest are counted but dropped).
+const CAPTURE_MAX: usize = 200_000;
+
+impl Capture {
+    /// Starts capturing in namespace `netns`.
+    pub fn start(netns: &str) -> Result<Capture, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let netns = netns.to_string();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let setup = enter_netns(&netns).and_then(|()| {
+                // SAFETY: plain syscalls with valid arguments.
+                unsafe {
+                    let all = i32::from((libc::ETH_P_ALL as u16).to_be());
+                    let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, all);
+                    if fd < 0 {
+                        return Err(last_err("socket(AF_PACKET, ETH_P_ALL)"));
+                    }
+                    let tv = libc::timeval {
+                        tv_sec: 0,
+                        tv_usec: 50_000,
+                    };
+                    libc::setsockopt(
+                        fd,
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVTIMEO,
+                        (&tv as *const libc::timeval).cast(),
+                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+                    );
+                    Ok(fd)
+                }
+            });
+            let fd = match setup {
+                Ok(fd) => fd,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.clone()));
+                    return Err(e);
+                }
+            };
+            let _ = ready_tx.send(Ok(()));
+            let mut frames = Vec::new();
+            let mut buf = vec![0u8; 65536];
+            while !s.load(Ordering::Relaxed) {
+                // SAFETY: a valid buffer and length on an open socket.
+                let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if let Ok(n) = usize::try_from(n) {
+                    if frames.len() < CAPTURE_MAX {
+                        frames.push(buf[..n].to_vec());
+                    }
+                }
+            }
+            // Whatever is still queued.
+            loop {
+                // SAFETY: as above.
+                let n = unsafe {
+                    libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
+                };
+                match usize::try_from(n) {
+                    Ok(n) if frames.len() < CAPTURE_MAX => frames.push(buf[..n].to_vec()),
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            // SAFETY: the descriptor is ours and closed once.
+            unsafe { libc::close(fd) };
+            Ok(frames)
+        });
+        ready_rx
+            .recv()
+            .map_err(|e| format!("capture thread: {e}"))??;
+        Ok(Capture {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops and returns the frames seen.
+    pub fn stop(mut self) -> Result<Vec<Vec<u8>>, String> {
+        // Let the last frames in flight arrive.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err("capture thread panicked".to_string()),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The DNS name of `addr`'s PTR record as labels on the wire, without the final `arpa`
+/// (`\x013\x010\x0218\x03198\x07in-addr` for 198.18.0.3).
+fn ptr_labels(addr: IpAddr) -> Vec<u8> {
+    let labels: Vec<String> = match addr {
+        IpAddr::V4(a) => {
+            let mut l: Vec<String> = a.octets().iter().rev().map(|o| o.to_string()).collect();
+            l.push("in-addr".into());
+            l
+        }
+        IpAddr::V6(a) => {
+            let mut l: Vec<String> = a
+                .octets()
+                .iter()
+                .rev()
+                .flat_map(|b| [format!("{:x}", b & 0xf), format!("{:x}", b >> 4)])
+                .collect();
+            l.push("ip6".into());
+            l
+        }
+    };
+    let mut out = Vec::new();
+    for l in labels {
+        out.push(l.len() as u8);
+        out.extend_from_slice(l.as_bytes());
+    }
+    out
+}
+
+/// Whether a captured frame is sent to `addr` or asks about it: an IPv4/IPv6 packet to it, an
+/// ARP request or Neighbor Solicitation for it, or a DNS query for its PTR name.
+pub fn mentions(frame: &[u8], addr: IpAddr) -> bool {
+    use etherparse::{LinkSlice, NetSlice, SlicedPacket};
+    let ptr = ptr_labels(addr);
+    if frame.windows(ptr.len()).any(|w| w == ptr.as_slice()) {
+        return true;
+    }
+    let Ok(p) = SlicedPacket::from_ethernet(frame) else {
+        return false;
+    };
+    if let (Some(LinkSlice::Ethernet2(eth)), IpAddr::V4(a)) = (&p.link, addr) {
+        // ARP: target protocol address at bytes 24..28 of the ARP message.
+        if eth.ether_type() == etherparse::EtherType::ARP {
+            let arp = eth.payload_slice();
+            return arp.get(24..28) == Some(&a.octets()[..]);
+        }
+    }
+    match (p.net, addr) {
+        (Some(NetSlice::Ipv4(ip)), IpAddr::V4(a)) => ip.header().destination_addr() == a,
+        (Some(NetSlice::Ipv6(ip)), IpAddr::V6(a)) => {
+            let h = ip.header();
+            // A Neighbor Solicitation names its target at bytes 8..24 of the ICMPv6 message.
+            let ns_target = ip.payload().payload.get(8..24) == Some(&a.octets()[..])
+                && ip.payload().payload.first() == Some(&135);
+            h.destination_addr() == a || ns_target
+        }
+        _ => false,
     }
 }

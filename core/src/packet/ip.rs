@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(n, 20);
         let h = Ipv4HeaderSlice::from_slice(&buf[..n]).expect("parse");
         assert_eq!(h.identification(), 0x1234);
-        assert_eq!((h.total_len(), h.ttl(), h.protocol()), (50, 64, IpNumber::UDP));
+        assert_eq!(
+            (h.total_len(), h.ttl(), h.protocol()),
+            (50, 64, IpNumber::UDP)
+        );
         assert!(!h.dont_fragment() && !h.more_fragments() && h.fragments_offset().value() == 0);
         assert_eq!(h.header_checksum(), h.to_header().calc_header_checksum());
         assert_eq!(
@@ -118,8 +121,10 @@ mod tests {
 
     #[test]
     fn bad_arguments_write_nothing() {
-        let (v4, v6): (IpAddr, IpAddr) =
-            ("198.18.0.1".parse().expect("ip"), "fd00::1".parse().expect("ip"));
+        let (v4, v6): (IpAddr, IpAddr) = (
+            "198.18.0.1".parse().expect("ip"),
+            "fd00::1".parse().expect("ip"),
+        );
         assert_eq!(write_ip_header(&mut [0; 64], v4, v6, 6, 0, 0), None);
         assert_eq!(write_ip_header(&mut [0; 19], v4, v4, 6, 0, 0), None);
         assert_eq!(write_ip_header(&mut [0; 64], v4, v4, 6, 0, 65_516), None);

@@ -73,7 +73,11 @@ mod tests {
         [
             (acked(true), Echo::Cookie(COOKIE), Reason::SynAck),
             (acked(false), Echo::Cookie(COOKIE), Reason::Reset),
-            (split, Echo::Challenge { seq: 77 }, Reason::SplitHandshakeSyn),
+            (
+                split,
+                Echo::Challenge { seq: 77 },
+                Reason::SplitHandshakeSyn,
+            ),
         ]
     }
 

@@ -230,8 +230,16 @@ mod tests {
         let answer = key.challenge_cookie(local, remote, 0);
         assert_ne!(answer, c);
         assert_eq!(key.verify_answer(local, remote, port0, answer), Some(0));
-        assert_eq!(key.verify_answer(local, remote, port0, c), None, "a cookie is no answer");
-        assert_eq!(key.verify(local, remote, port0, answer), None, "an answer is no cookie");
+        assert_eq!(
+            key.verify_answer(local, remote, port0, c),
+            None,
+            "a cookie is no answer"
+        );
+        assert_eq!(
+            key.verify(local, remote, port0, answer),
+            None,
+            "an answer is no cookie"
+        );
         let key2 = CookieKey::new(3, 4);
         assert_eq!(
             key2.verify(local, remote, key.local_port(local, remote, 0), c),

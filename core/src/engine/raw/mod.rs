@@ -237,7 +237,8 @@ impl<'a> Driver<'a> {
         let any_raw =
             (0..sched.unit_count()).any(|u| matches!(sched.method(u), Some((Method::Raw(_), _))));
         let (send4, send6) = if any_raw {
-            let send4 = RawSocket::open_sender(false).map_err(|e| EngineError::Raw(e.to_string()))?;
+            let send4 =
+                RawSocket::open_sender(false).map_err(|e| EngineError::Raw(e.to_string()))?;
             (Some(send4), RawSocket::open_sender(true).ok())
         } else {
             (None, None)
