@@ -5,6 +5,7 @@
 //! engine winds down, every output closes its document (or is abandoned after
 //! [`outputs::GRACE`] if its reader stalls) and the exit code is 130.
 
+use crate::audit::RunAudit;
 use crate::outputs::{Outcome, Outputs, Patience};
 use crate::progress::{say, Progress};
 use crate::signals::{check_open_files, install_signals, release_signals, signalled};
@@ -25,6 +26,8 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_RUNTIME: u8 = 1;
 /// Exit code after an interruption (output is still complete so far).
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit code when the scan ended normally and the audit found drift (policy findings).
+pub const EXIT_DRIFT: u8 = 3;
 
 /// A failure with the exit code it maps to.
 pub struct Failure {
@@ -235,6 +238,10 @@ fn run(
     }
     let (mut job, scans, notices) =
         plan::build(&config, seed, privileges, &raw_options).map_err(usage)?;
+    // Expectations the planned scan cannot judge are bad input, found before anything is sent.
+    scanfw_core::audit::check_plan(&config.expect, &scans, config.discovery.skip)
+        .map_err(|e| usage(e.into()))?;
+    let audit = RunAudit::new(&config.expect, &scans);
     // Once the engine has opened its sockets (and the outputs are open), the scan goes on with
     // no capabilities, and as the sudo user when started through sudo.
     job.after_open = Some(engine::AfterOpen(std::sync::Arc::new(|| {
@@ -260,12 +267,21 @@ fn run(
         scans,
         hosts_planned: (job.targets.upper_bound() <= 1 << 20)
             .then(|| job.targets.iter().count() as u64),
+        scopes: config.scopes.iter().map(|s| s.describe()).collect(),
     };
     let names = Names {
         mode: config.resolve,
         servers,
     };
-    runtime.block_on(scan(job, start, &config.outputs, options, names, stop))
+    runtime.block_on(scan(
+        job,
+        start,
+        &config.outputs,
+        options,
+        names,
+        audit,
+        stop,
+    ))
 }
 
 /// A per-run random seed (the standard library's randomly keyed hasher).
@@ -323,6 +339,7 @@ async fn scan(
     specs: &[OutputSpec],
     options: ReportOptions,
     names: Names,
+    mut audit: RunAudit,
     stop: watch::Receiver<bool>,
 ) -> Result<ExitCode, Failure> {
     use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -399,6 +416,7 @@ async fn scan(
             else => break,
         };
         progress.host_done();
+        audit.observe(&host);
         if host.status.up {
             up += 1;
         } else {
@@ -428,6 +446,11 @@ async fn scan(
         (None, _) if stats.interrupted => Some("interrupted".to_string()),
         _ => None,
     };
+    let audit = audit.finish(interrupted.is_none());
+    for n in audit.iter().flat_map(crate::audit::notices) {
+        say(&n);
+    }
+    let drift = crate::audit::drift(audit.as_ref());
     let summary = ScanSummary {
         end: SystemTime::now(),
         elapsed: started.elapsed(),
@@ -438,6 +461,7 @@ async fn scan(
         probes_sent: stats.probes_sent,
         retransmissions: stats.retransmissions,
         replies: stats.replies,
+        audit,
     };
     let mut write_error = None;
     let mut patience = Patience::new(stop);
@@ -471,6 +495,8 @@ async fn scan(
     }
     Ok(if stats.interrupted || signalled().is_some() {
         ExitCode::from(EXIT_INTERRUPTED)
+    } else if drift {
+        ExitCode::from(EXIT_DRIFT)
     } else {
         ExitCode::SUCCESS
     })

@@ -16,10 +16,14 @@ Examples:
   scanfw -p- -T4 --open -o table -o json=scan.json 2001:db8::10
   scanfw -c examples/audit-web.toml        run a saved audit profile
   scanfw -c audit.toml -T5 10.1.2.3        profile, overridden from the command line
+  scanfw -c examples/localhost-audit.toml -o junit=audit.xml
+                                           check [[expect]] rules; JUnit XML for CI
 
 nmap habits that work: -sS/-sT/-sU/-sF/-sN/-sX/-sA/-sW/-sM, -sn, -Pn, -PE/-PP/-PM/-PR,
 -PS/-PA/-PU[ports], --disable-arp-ping, -n, -R, --dns-servers, -p-, -T0..-T5,
 -oN/-oX/-oJ FILE, -oA BASE, -iL FILE, --exclude, --excludefile, --top-ports, --open, --reason.
+Exit codes: 0 done (and compliant with the profile's [[expect]] rules), 3 drift found (audit
+findings), 1 runtime failure, 2 bad usage or input, 130 interrupted.
 Scan only hosts you are authorized to scan.";
 
 /// scanfw: a port-scan framework with nmap's semantics.
@@ -33,6 +37,10 @@ pub struct Cli {
     /// Run a saved TOML audit profile; command-line options override it
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Refuse targets outside the [scope] of this file (adds to a profile's scope)
+    #[arg(long = "scope", value_name = "FILE")]
+    pub scope: Option<PathBuf>,
 
     /// Technique by name or nmap letter (-sT); repeat for several
     #[arg(short = 's', long = "technique", value_name = "NAME")]
@@ -59,7 +67,7 @@ pub struct Cli {
     )]
     pub exclude_ports: Option<String>,
 
-    /// Output: FORMAT[=PATH] (table, json, xml; no path or - is stdout); repeat for several
+    /// Output: FORMAT[=PATH] (table, json, xml, junit; no path or - is stdout); repeat for several
     #[arg(short = 'o', long = "output", value_name = "FORMAT[=PATH]")]
     pub outputs: Vec<String>,
 
@@ -376,6 +384,12 @@ impl Cli {
                 .dns_servers
                 .as_ref()
                 .map(|s| scanfw_core::target::split_list(s)),
+            scopes: match &self.scope {
+                Some(path) => vec![scanfw_config::load_scope(path)?],
+                None => Vec::new(),
+            },
+            // Audit rules come from profiles only.
+            expect: None,
         })
     }
 }

@@ -5,6 +5,9 @@ use scanfw_reporters as _;
 use scanfw_techniques as _;
 
 mod app;
+mod audit;
+#[allow(dead_code)] // wired in by the next commits
+mod baseline;
 mod cli;
 mod outputs;
 mod plan;

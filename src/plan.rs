@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use scanfw_config::Config;
 use scanfw_core::engine::{Discovery, ScanJob, ScanUnit};
+use scanfw_core::scope::{Outside, Scope};
 use scanfw_core::target::TargetSet;
 use scanfw_core::{
     registry, services, DiscoveryDescriptor, DiscoveryTechnique, PortSet, PortSpec, Protocol,
@@ -190,6 +191,7 @@ pub fn build(
         units.push(ScanUnit { technique, ports });
     }
     let targets = TargetSet::build(&config.targets, &config.excludes).context("targets")?;
+    check_scopes(&targets, &config.scopes)?;
     let connect_scan = units.iter().any(|u| {
         matches!(
             u.technique.probe(),
@@ -226,6 +228,30 @@ pub fn build(
         infos,
         notices,
     ))
+}
+
+/// Refuses the scan when a target (exclusions removed) lies outside a scope: one line naming
+/// the first such target and the scope. Nothing has been sent yet.
+fn check_scopes(targets: &TargetSet, scopes: &[scanfw_config::ScopeSpec]) -> Result<()> {
+    for spec in scopes {
+        let scope = Scope::build(&spec.allow, &spec.deny)
+            .with_context(|| format!("scope {}", spec.origin))?;
+        if let Some((t, why)) = scope.first_outside(targets) {
+            let who = match &t.hostname {
+                Some(name) => format!("{name} ({})", t.addr),
+                None => t.addr.to_string(),
+            };
+            let what = match why {
+                Outside::NotAllowed => "is outside the scope",
+                Outside::Denied => "is denied by the scope",
+            };
+            bail!(
+                "target {who} {what} {}: nothing was sent; remove or --exclude it, or fix the scope",
+                spec.describe()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Names of the default discovery methods, as nmap's: privileged, ICMP echo, TCP SYN to 443,

@@ -378,6 +378,32 @@ const CASES: &[Case] = &[
         "targets = [\"fd5f:5ca9::/64\"]\nexclude = [\"fd5f:5ca9::/64\"]\n",
         "no targets to scan",
     ),
+    // audit expectations ([groups], [[expect]])
+    prof(
+        "targets = [\"127.0.0.1\"]\n[[expect]]\nhosts = \"web\"\nup = true\n",
+        "profile.toml:3:9: unknown group `web` for `expect.hosts`",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[[expect]]\nhosts = \"127.0.0.1\"\nopen = \"T:22,0\"\n",
+        "profile.toml:4:8: invalid value for `expect.open`: invalid port `0`",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[[expect]]\nhosts = \"127.0.0.1\"\nclosed = \"T:23\"\n",
+        "profile.toml:4:1: unknown key `expect.closed` (expected one of: hosts, open, allowed, up)",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\n[groups]\nweb = [\"www.example\"]\n",
+        "profile.toml:3:8: invalid value for `groups.web`: `www.example` is not an IP address or CIDR block",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\nports = \"T:80\"\n[[expect]]\nhosts = \"127.0.0.1\"\nopen = \"T:22,80\"\n",
+        "profile.toml:3:1: expect[1] 127.0.0.1: `open` lists tcp ports this scan does not probe: 22 (it probes tcp 80)",
+    ),
+    Case {
+        args: &["-c", "PROFILE", "-Pn"],
+        profile: Some("targets = [\"127.0.0.1\"]\n[[expect]]\nhosts = \"127.0.0.1\"\nup = true\n"),
+        expect: "profile.toml:2:1: expect[1] 127.0.0.1: `up` cannot be checked when host discovery is skipped",
+    },
 ];
 
 #[test]

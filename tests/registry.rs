@@ -26,7 +26,7 @@ fn registered_reporters_are_exactly_these() {
         .iter()
         .map(|d| d.name)
         .collect();
-    assert_eq!(names, ["json", "table", "xml"]);
+    assert_eq!(names, ["json", "junit", "table", "xml"]);
 }
 
 #[test]
@@ -74,6 +74,10 @@ fn lookup_by_name_and_nmap_letter() {
     );
     assert_eq!(registry::reporter("X").expect("-oX").name, "xml");
     assert_eq!(registry::reporter("N").expect("-oN").name, "table");
+    assert_eq!(
+        registry::reporter("junit").expect("junit").nmap_letter,
+        None
+    );
     let err = registry::technique("nope")
         .expect_err("unknown")
         .to_string();
@@ -99,7 +103,7 @@ fn binary_lists_the_same_plugins() {
         first_words,
         [
             "ack", "connect", "fin", "maimon", "null", "syn", "udp", "window", "xmas", "json",
-            "table", "xml"
+            "junit", "table", "xml"
         ],
         "{text}"
     );

@@ -67,6 +67,11 @@ pub struct Layer {
     pub resolve: Option<ResolveMode>,
     /// DNS servers for reverse lookups (`--dns-servers`), instead of the system's.
     pub dns_servers: Option<Vec<String>>,
+    /// Scopes (`[scope]`, `--scope FILE`). Unlike every other setting these accumulate
+    /// across layers: each one given narrows what may be probed, none can widen another.
+    pub scopes: Vec<crate::ScopeSpec>,
+    /// Audit rules (`[groups]` and `[[expect]]`, profile only), in profile order.
+    pub expect: Option<Vec<scanfw_core::audit::ExpectRule>>,
 }
 
 /// When host names are looked up (PTR records), as nmap's `-n` / `-R`.
@@ -95,7 +100,8 @@ fn group<A, B>(
 }
 
 impl Layer {
-    /// Merges `self` over `base`: every field set in `self` wins. Lists replace, never append.
+    /// Merges `self` over `base`: every field set in `self` wins. Lists replace, never append,
+    /// except `scopes`, which accumulate (a scope only ever narrows).
     ///
     /// Three groups are one setting each: the port selection (`ports`, `top_ports`), the targets
     /// (`targets`, `target_files`) and the exclusions (`exclude`, `exclude_files`). If `self`
@@ -139,6 +145,8 @@ impl Layer {
             arp_ping: self.arp_ping.or(base.arp_ping),
             resolve: self.resolve.or(base.resolve),
             dns_servers: self.dns_servers.or(base.dns_servers),
+            scopes: base.scopes.into_iter().chain(self.scopes).collect(),
+            expect: self.expect.or(base.expect),
         }
     }
 }

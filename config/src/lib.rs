@@ -19,10 +19,12 @@ mod layer;
 mod output;
 mod profile;
 mod resolve;
+mod scope;
 mod value;
 
 pub use error::ConfigError;
 pub use layer::{defaults, Layer, ResolveMode};
 pub use output::OutputSpec;
-pub use profile::{load_profile, parse_profile, Known, MAX_PROFILE};
+pub use profile::{load_profile, load_scope, parse_profile, parse_scope, Known, MAX_PROFILE};
 pub use resolve::{resolve, Config, DiscoveryConfig};
+pub use scope::ScopeSpec;

@@ -8,6 +8,7 @@ use crate::error::ConfigError;
 use crate::layer::{Layer, ResolveMode};
 use crate::output::{check_outputs, OutputSpec};
 use crate::value::Val;
+use crate::ScopeSpec;
 use scanfw_core::ports::PortSpec;
 use scanfw_core::services;
 use scanfw_core::target::{read_bounded, Bounded};
@@ -21,6 +22,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
+
+mod expect;
+use expect::{ExpectList, GroupTable, EXPECT_KEYS, EXPECT_LIST, EXPECT_TABLE, GROUPS_TABLE};
 
 /// The names a profile may use: the binary passes the registered technique names (plus nmap's
 /// letters), reporter names and discovery method names (plus nmap's `-P` letters).
@@ -50,7 +54,10 @@ const TOP_KEYS: &[&str] = &[
     "timing",
     "discovery",
     "dns",
+    "scope",
     "output",
+    "groups",
+    "expect",
 ];
 /// Keys of `[timing]`.
 const TIMING_KEYS: &[&str] = &[
@@ -72,6 +79,8 @@ const OUTPUT_KEYS: &[&str] = &["format", "path"];
 const DISCOVERY_KEYS: &[&str] = &["skip", "only", "methods", "arp"];
 /// Keys of `[dns]`.
 const DNS_KEYS: &[&str] = &["resolve", "servers"];
+/// Keys of `[scope]`.
+const SCOPE_KEYS: &[&str] = &["allow", "deny"];
 
 /// `expecting` markers, recognised in serde's type errors and rewritten.
 const TIMING_TABLE: &str = "@timing-table@";
@@ -79,6 +88,7 @@ const OUTPUT_TABLE: &str = "@output-table@";
 const OUTPUT_LIST: &str = "@output-list@";
 const DISCOVERY_TABLE: &str = "@discovery-table@";
 const DNS_TABLE: &str = "@dns-table@";
+const SCOPE_TABLE: &str = "@scope-table@";
 
 type Field = Option<Spanned<Val>>;
 
@@ -99,7 +109,10 @@ struct RawProfile {
     timing: Option<RawTiming>,
     discovery: Option<RawDiscovery>,
     dns: Option<RawDns>,
+    scope: Option<Spanned<RawScope>>,
     output: Option<OutputList>,
+    groups: Option<GroupTable>,
+    expect: Option<ExpectList>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +138,20 @@ struct RawDiscovery {
     only: Field,
     methods: Field,
     arp: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "@scope-table@")]
+struct RawScope {
+    allow: Field,
+    deny: Field,
+}
+
+/// A scope file (`--scope FILE`): a `[scope]` table and nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScopeFile {
+    scope: Option<Spanned<RawScope>>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +210,41 @@ pub fn load_profile(path: &Path, known: &Known<'_>) -> Result<Layer, ConfigError
     parse_profile(&text, path, known)
 }
 
+/// Reads a scope file (`--scope FILE`): a profile holding only a `[scope]` table.
+pub fn load_scope(path: &Path) -> Result<ScopeSpec, ConfigError> {
+    let text = read_bounded(path, MAX_PROFILE).map_err(|e| ConfigError::ReadProfile {
+        path: path.display().to_string(),
+        detail: match e {
+            Bounded::Io(e) => e.to_string(),
+            Bounded::TooLarge => format!(
+                "it is larger than {} MiB, the limit for profiles",
+                MAX_PROFILE >> 20
+            ),
+        },
+    })?;
+    parse_scope(&text, path)
+}
+
+/// Parses scope-file text (see [`load_scope`]); `origin` names the file in messages.
+pub fn parse_scope(text: &str, origin: &Path) -> Result<ScopeSpec, ConfigError> {
+    let known = Known {
+        techniques: &[],
+        reporters: &[],
+        discovery: &[],
+    };
+    let cx = Cx {
+        text,
+        origin,
+        dir: origin.parent().map(Path::to_path_buf).unwrap_or_default(),
+        known: &known,
+    };
+    let raw: RawScopeFile = toml::from_str(text).map_err(|e| cx.toml_error(&e))?;
+    match &raw.scope {
+        Some(s) => cx.scope(s),
+        None => Err(cx.err(0..0, "a scope file needs a [scope] table with `allow`")),
+    }
+}
+
 /// Parses profile text. `origin` is the file it came from: it names the file in messages, and
 /// relative paths in the profile are relative to its directory.
 pub fn parse_profile(text: &str, origin: &Path, known: &Known<'_>) -> Result<Layer, ConfigError> {
@@ -230,6 +292,14 @@ fn unknown_key(message: &str) -> Option<String> {
         ("discovery.", DISCOVERY_KEYS)
     } else if expected.contains("`servers`") {
         ("dns.", DNS_KEYS)
+    } else if expected.contains("`allowed`") {
+        ("expect.", EXPECT_KEYS)
+    } else if expected.contains("`allow`") {
+        ("scope.", SCOPE_KEYS)
+    } else if expected.trim_end() == ", expected `scope`" {
+        return Some(format!(
+            "unknown key `{name}`: a scope file holds only a [scope] table (allow, deny)"
+        ));
     } else {
         ("", TOP_KEYS)
     };
@@ -249,6 +319,10 @@ fn section_type(message: &str) -> Option<String> {
         OUTPUT_LIST => ("output", "an array of tables ([[output]] sections)"),
         DISCOVERY_TABLE => ("discovery", "a table (a [discovery] section)"),
         DNS_TABLE => ("dns", "a table (a [dns] section)"),
+        GROUPS_TABLE => ("groups", "a table (a [groups] section)"),
+        EXPECT_TABLE => ("expect", "a table (an [[expect]] section)"),
+        EXPECT_LIST => ("expect", "an array of tables ([[expect]] sections)"),
+        SCOPE_TABLE => ("scope", "a table (a [scope] section)"),
         _ => return None,
     };
     Some(format!(
@@ -564,7 +638,49 @@ impl Cx<'_> {
         if let Some(list) = &raw.output {
             layer.outputs = Some(self.outputs(&list.0)?);
         }
+        layer.expect = self.expectations(raw.groups.as_ref(), raw.expect.as_ref())?;
+        if let Some(s) = &raw.scope {
+            layer.scopes.push(self.scope(s)?);
+        }
         Ok(layer)
+    }
+
+    /// `[scope]`: `allow` (required, not empty) and `deny`, each a list of targets as `targets`
+    /// takes them; entries are checked for syntax here, names resolved when the scan is planned.
+    fn scope(&self, s: &Spanned<RawScope>) -> Result<ScopeSpec, ConfigError> {
+        let list = |key: &str, v: &Spanned<Val>| -> Result<Vec<String>, ConfigError> {
+            let items = self.strings(key, v)?;
+            for item in &items {
+                scanfw_core::scope::Scope::check_entry(item.get_ref())
+                    .map_err(|e| self.err(item.span(), format!("invalid value for `{key}`: {e}")))?;
+            }
+            Ok(items.into_iter().map(Spanned::into_inner).collect())
+        };
+        let raw = s.get_ref();
+        let Some(allow) = raw.allow.as_ref() else {
+            return Err(self.err(
+                s.span(),
+                "`scope` needs `allow`, the list of addresses, blocks and names that may be probed",
+            ));
+        };
+        let allow_list = list("scope.allow", allow)?;
+        if allow_list.is_empty() {
+            return Err(self.invalid(
+                "scope.allow",
+                allow,
+                "the list is empty (an empty scope allows nothing: name what may be probed)",
+            ));
+        }
+        let deny = match raw.deny.as_ref() {
+            Some(v) => list("scope.deny", v)?,
+            None => Vec::new(),
+        };
+        let (line, _) = line_column(self.text, s.span().start);
+        Ok(ScopeSpec {
+            allow: allow_list,
+            deny,
+            origin: format!("{}:{line}", self.origin.display()),
+        })
     }
 
     /// `[discovery]`. `skip` and `only` may both be true (as nmap's `-Pn -sn`: every target is

@@ -35,6 +35,10 @@ pub struct Config {
     pub resolve: ResolveMode,
     /// DNS servers for reverse lookups as given (empty: the system's).
     pub dns_servers: Vec<String>,
+    /// Scopes every target must lie in (empty: no scope).
+    pub scopes: Vec<crate::ScopeSpec>,
+    /// Audit rules (`[[expect]]`), in profile order; empty: no audit.
+    pub expect: Vec<scanfw_core::audit::ExpectRule>,
 }
 
 /// How hosts are found up.
@@ -98,6 +102,8 @@ pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
         },
         resolve: layer.resolve.unwrap_or_default(),
         dns_servers: layer.dns_servers.unwrap_or_default(),
+        scopes: layer.scopes,
+        expect: layer.expect.unwrap_or_default(),
     })
 }
 

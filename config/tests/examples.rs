@@ -73,3 +73,19 @@ fn lab_full_is_what_it_says() {
     let outputs = l.outputs.expect("outputs");
     assert!(outputs.iter().any(|o| o.format == "xml"));
 }
+
+#[test]
+fn localhost_audit_is_what_it_says() {
+    let l = example("localhost-audit.toml");
+    assert_eq!(l.targets, Some(vec!["127.0.0.1".to_string()]));
+    assert_eq!(l.techniques, Some(vec!["connect".to_string()]));
+    let rules = l.expect.expect("expectations");
+    assert_eq!(rules.len(), 1);
+    let r = &rules[0];
+    assert_eq!(r.name, "expect[1] loopback");
+    assert_eq!((r.up, r.open.as_ref()), (Some(true), None));
+    assert!(r.matches("127.0.0.1".parse().expect("address")));
+    let allowed = r.allowed.as_ref().expect("allowed");
+    assert!(allowed.tcp.contains(22) && allowed.tcp.contains(631));
+    assert!(allowed.any.is_empty() && allowed.udp.is_empty());
+}

@@ -129,6 +129,8 @@ format = "table"
             "fd00::54".into(),
             "[fd00::55]".into(),
         ]),
+        scopes: Vec::new(),
+        expect: None,
     };
     assert_eq!(parse(text), expected);
 }
@@ -310,7 +312,7 @@ fn bad_profiles_are_located() {
     let cases: &[(&str, &str)] = &[
         (
             "targets = [\"10.0.0.1\"]\n\nprots = \"80\"",
-            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, discovery, dns, output)",
+            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, discovery, dns, scope, output, groups, expect)",
         ),
         (
             "[timing]\ntempo = 4",

@@ -8,6 +8,7 @@
 //! * [`ports`] and [`target`]: parsing of nmap-style port and target specifications;
 //! * [`services`]: scanfw's own port-to-service-name table and top-ports ranking;
 //! * [`result`]: per-port and per-host results and the scan summary handed to reporters;
+//! * [`audit`]: `[[expect]]` rules, their evaluation after the scan and the findings;
 //! * [`technique`] and [`reporter`]: the plugin contracts;
 //! * [`registry`]: the `inventory`-based plugin registry;
 //! * [`timing`]: timing templates, RTT estimation and rate pacing;
@@ -16,6 +17,7 @@
 //! Why one crate: the engine, the types it produces and the traits it drives change together, and
 //! plugin crates must be able to depend on a single, stable surface.
 
+pub mod audit;
 pub mod discovery;
 pub mod engine;
 pub mod packet;
@@ -23,6 +25,7 @@ pub mod ports;
 pub mod registry;
 pub mod reporter;
 pub mod result;
+pub mod scope;
 pub mod services;
 pub mod state;
 pub mod target;

@@ -33,6 +33,9 @@ pub struct ScanStart {
     pub scans: Vec<ScanTypeInfo>,
     /// Number of hosts to scan, if known.
     pub hosts_planned: Option<u64>,
+    /// The scopes every target was checked against, each as `file:line (allow ...; deny ...)`
+    /// (empty: no scope was given).
+    pub scopes: Vec<String>,
 }
 
 /// Presentation options shared by every reporter.
@@ -61,6 +64,9 @@ pub trait Reporter: Send {
     fn begin(&mut self, scan: &ScanStart) -> Result<(), ReportError>;
     /// A host is final (or, when interrupted, as complete as it will get).
     fn host(&mut self, host: &HostResult) -> Result<(), ReportError>;
-    /// The scan ended (normally or not); close the document and flush.
+    /// The scan ended (normally or not); close the document and flush. When the profile has
+    /// `[[expect]]` rules, `summary.audit` holds the verdict and its findings, which every
+    /// reporter must render (docs/output-formats.md); `None` means no audit, and nothing about
+    /// it is written.
     fn finish(&mut self, summary: &ScanSummary) -> Result<(), ReportError>;
 }

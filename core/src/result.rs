@@ -1,5 +1,6 @@
 //! Results the engine produces and reporters consume.
 
+use crate::audit::AuditReport;
 use crate::ports::Protocol;
 use crate::state::{PortState, Reason};
 use std::net::IpAddr;
@@ -123,6 +124,8 @@ pub struct ScanSummary {
     pub retransmissions: u64,
     /// Replies by how they proved which probe they answer.
     pub replies: ReplyCounts,
+    /// The verdict against the profile's `[[expect]]` rules; `None` when there are none.
+    pub audit: Option<AuditReport>,
 }
 
 /// Replies that named one of our probes, by how they proved it (docs/architecture.md,

@@ -58,16 +58,18 @@ pub struct Target {
 }
 
 /// Inclusive value ranges for one IPv4 octet.
-type Octet = Vec<(u8, u8)>;
+pub(crate) type Octet = Vec<(u8, u8)>;
 
+/// One target or exclusion entry: a block (with the host name it came from, if any) or an
+/// IPv4 octet-range product.
 #[derive(Debug, Clone)]
-enum Item {
+pub(crate) enum Item {
     Net(IpNet, Option<String>),
     Octets(Box<[Octet; 4]>),
 }
 
 impl Item {
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match self {
             Item::Net(net, _) => net.contains(&ip),
             Item::Octets(o) => match ip {
@@ -185,14 +187,14 @@ impl Item {
 /// non-adjacent ranges per family (looked up by binary search, so adjacent or overlapping
 /// blocks are one jump and many exclusions cost no scan), octet ranges kept as given.
 #[derive(Debug, Clone, Default)]
-struct Exclusions {
+pub(crate) struct Exclusions {
     v4: Vec<(u128, u128)>,
     v6: Vec<(u128, u128)>,
     octets: Vec<Item>,
 }
 
 impl Exclusions {
-    fn new(items: Vec<Item>) -> Exclusions {
+    pub(crate) fn new(items: Vec<Item>) -> Exclusions {
         let mut ex = Exclusions::default();
         for item in items {
             match item {
@@ -519,8 +521,10 @@ impl Iterator for Iter<'_> {
 /// The hosts of a scan: targets minus exclusions, produced lazily in the order given.
 #[derive(Debug, Clone, Default)]
 pub struct TargetSet {
-    include: Vec<Item>,
-    exclude: Exclusions,
+    pub(crate) include: Vec<Item>,
+    pub(crate) exclude: Exclusions,
+    /// The exclusion entries as given (for [`Scope`](crate::scope::Scope) checks).
+    pub(crate) exclude_items: Vec<Item>,
 }
 
 impl TargetSet {
@@ -538,7 +542,8 @@ impl TargetSet {
             .collect::<Result<Vec<_>, _>>()?;
         let set = TargetSet {
             include,
-            exclude: Exclusions::new(exclude),
+            exclude: Exclusions::new(exclude.clone()),
+            exclude_items: exclude,
         };
         if set.is_empty() {
             return Err(TargetError::Empty);
@@ -641,7 +646,7 @@ pub fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn parse(spec: &str) -> Result<Item, TargetError> {
+pub(crate) fn parse(spec: &str) -> Result<Item, TargetError> {
     let spec = spec.trim();
     let invalid = || TargetError::Invalid(spec.to_string());
     if spec.is_empty() {
@@ -679,7 +684,7 @@ fn parse(spec: &str) -> Result<Item, TargetError> {
     net(addr, prefix, Some(host.to_string()), spec)
 }
 
-fn net(
+pub(crate) fn net(
     addr: IpAddr,
     prefix: Option<u8>,
     name: Option<String>,
@@ -692,7 +697,7 @@ fn net(
 }
 
 /// Four dot-separated parts made of digits, `-`, `,` and `*`, with at least one non-literal.
-fn is_octet_form(host: &str) -> bool {
+pub(crate) fn is_octet_form(host: &str) -> bool {
     let parts: Vec<&str> = host.split('.').collect();
     parts.len() == 4
         && parts
@@ -726,7 +731,7 @@ fn octets(host: &str) -> Option<Item> {
     Some(Item::Octets(Box::new(out)))
 }
 
-fn is_host_name(host: &str) -> bool {
+pub(crate) fn is_host_name(host: &str) -> bool {
     host.len() <= 253
         && host.split('.').all(|label| {
             !label.is_empty()
@@ -822,9 +827,11 @@ mod tests {
     }
 
     fn set(specs: &[&str], ex: &[&str]) -> TargetSet {
+        let exclude: Vec<Item> = ex.iter().map(|s| parse(s).expect("valid")).collect();
         TargetSet {
             include: specs.iter().map(|s| parse(s).expect("valid")).collect(),
-            exclude: Exclusions::new(ex.iter().map(|s| parse(s).expect("valid")).collect()),
+            exclude: Exclusions::new(exclude.clone()),
+            exclude_items: exclude,
         }
     }
 

@@ -70,6 +70,7 @@ pub(crate) fn discovery_start() -> ScanStart {
         args: vec!["scanfw".into(), "-sn".into(), "192.0.2.0/24".into()],
         scans: Vec::new(),
         hosts_planned: Some(256),
+        scopes: Vec::new(),
         ..start("1")
     }
 }
@@ -120,6 +121,7 @@ pub(crate) fn start(ports: &str) -> ScanStart {
             ports: set,
         }],
         hosts_planned: Some(1),
+        scopes: Vec::new(),
     }
 }
 
@@ -139,6 +141,7 @@ pub(crate) fn summary(up: u64, down: u64, interrupted: Option<&str>) -> ScanSumm
             rejected: 7,
             challenges: 1,
         },
+        audit: None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! `json`: one JSON document per scan (`docs/scanfw-report.schema.json` describes it).
 //!
 //! Streamed: `begin` writes the head up to `"hosts":[`, each host appends one line, `finish`
-//! writes `"stats"` and closes the object, so an interrupted scan still ends with a complete,
-//! parseable document.
+//! writes `"stats"` (and `"audit"`, when the profile has rules) and closes the object, so an
+//! interrupted scan still ends with a complete, parseable document.
 
 use crate::fold::visible_when_open_only;
 use crate::mac;
@@ -17,6 +17,8 @@ use scanfw_core::{
 use serde::Serialize;
 use std::io::Write;
 use std::net::IpAddr;
+
+mod audit;
 
 inventory::submit! {
     ReporterDescriptor {
@@ -58,6 +60,7 @@ struct Head<'a> {
     start: u64,
     startstr: String,
     scans: Vec<Scan<'a>>,
+    scopes: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -212,6 +215,7 @@ impl Reporter for JsonReporter {
                     services: s.ports.to_ranges(),
                 })
                 .collect(),
+            scopes: &scan.scopes,
         };
         let text = serde_json::to_string(&head).map_err(json_err)?;
         // A struct always serialises as `{...}`: reopen it to append the host list.
@@ -257,6 +261,10 @@ impl Reporter for JsonReporter {
         let out = self.sink.out();
         write!(out, "{nl}],\"stats\":")?;
         serde_json::to_writer(&mut *out, &stats).map_err(json_err)?;
+        if let Some(report) = &summary.audit {
+            out.write_all(b",\n\"audit\":")?;
+            serde_json::to_writer(&mut *out, &audit::audit_value(report)).map_err(json_err)?;
+        }
         out.write_all(b"}\n")?;
         self.sink.flush()
     }

@@ -216,3 +216,116 @@ fn schema_vocabularies_match_core() {
     assert_eq!(names(&s["$defs"]["reason"]), reasons);
     assert_eq!(names(&s["$defs"]["port_state"]), states);
 }
+
+/// Documents with an `audit` object (a failing and a passing audit), as the schema sees them.
+fn audit_documents() -> Vec<(&'static str, Value)> {
+    use crate::audit_fixtures::{failing_report, passing_report, with_audit};
+    let parse = |s: String| serde_json::from_str::<Value>(&s).expect("valid JSON");
+    let hosts = [named(host("127.0.0.1", thousand_ports()), "localhost")];
+    let normal = ReportOptions::default();
+    let start = crate::fixtures::start("1-1000");
+    vec![
+        (
+            "failing_audit",
+            parse(render(
+                JsonReporter::boxed,
+                normal,
+                &start,
+                &hosts,
+                &with_audit(summary(3, 1, None), failing_report()),
+            )),
+        ),
+        (
+            "passing_audit",
+            parse(render(
+                JsonReporter::boxed,
+                normal,
+                &start,
+                &hosts,
+                &with_audit(summary(1, 0, None), passing_report()),
+            )),
+        ),
+    ]
+}
+
+#[test]
+fn schema_accepts_audit_documents_and_rejects_broken_audits() {
+    let v = validator();
+    let docs = audit_documents();
+    for (name, doc) in &docs {
+        assert!(doc["audit"].is_object(), "{name}");
+        assert_eq!(errors(&v, doc), Vec::<String>::new(), "document {name}");
+    }
+    let failing = &docs[0].1;
+    assert_eq!(failing["audit"]["findings"][2]["kind"], "host-down");
+    let broken = |f: &dyn Fn(&mut Value)| {
+        let mut d = failing.clone();
+        f(&mut d);
+        errors(&v, &d)
+    };
+    type Breakage<'a> = (&'a str, &'a dyn Fn(&mut Value));
+    let cases: [Breakage<'_>; 9] = [
+        ("unknown kind", &|d| {
+            d["audit"]["findings"][0]["kind"] = "drift".into()
+        }),
+        ("unknown state", &|d| {
+            d["audit"]["findings"][0]["state"] = "opened".into()
+        }),
+        ("port 0", &|d| d["audit"]["findings"][0]["port"] = 0.into()),
+        ("port without protocol", &|d| {
+            d["audit"]["findings"][0]["protocol"] = Value::Null
+        }),
+        ("protocol without port", &|d| {
+            d["audit"]["findings"][2]["protocol"] = "tcp".into()
+        }),
+        ("rule not named expect[N]", &|d| {
+            d["audit"]["findings"][0]["rule"] = "web".into()
+        }),
+        ("compliant with findings", &|d| {
+            d["audit"]["compliant"] = true.into()
+        }),
+        ("missing checked_hosts", &|d| {
+            d["audit"]
+                .as_object_mut()
+                .expect("audit")
+                .remove("checked_hosts");
+        }),
+        ("extra field", &|d| {
+            d["audit"]["findings"][0]["why"] = "x".into()
+        }),
+    ];
+    for (what, f) in cases {
+        assert!(
+            !broken(f).is_empty(),
+            "schema accepted a finding with {what}"
+        );
+    }
+}
+
+#[test]
+fn schema_audit_vocabularies_match_core() {
+    use scanfw_core::audit::{FindingKind, Observed};
+    let s = schema();
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("enum")
+            .iter()
+            .map(|x| x.as_str().expect("string").to_string())
+            .collect()
+    };
+    let kinds: Vec<String> = FindingKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
+    assert_eq!(
+        strings(&s["$defs"]["finding"]["properties"]["kind"]["enum"]),
+        kinds
+    );
+    let state = &s["$defs"]["finding"]["properties"]["state"]["oneOf"];
+    assert_eq!(state[0]["$ref"], "#/$defs/port_state");
+    let host_states: Vec<String> = Observed::HOST_STATES
+        .iter()
+        .map(|o| o.as_str().to_string())
+        .collect();
+    assert_eq!(strings(&state[1]["enum"]), host_states);
+}

@@ -1,15 +1,18 @@
 //! # scanfw-reporters
 //!
-//! Reporter plugins: `table` (nmap-like normal output), `json` and `xml` (nmap-compatible).
+//! Reporter plugins: `table` (nmap-like normal output), `json`, `xml` (nmap-compatible) and
+//! `junit` (the audit's findings as JUnit XML, for CI).
 //!
 //! Each reporter lives in its own module and registers itself with
 //! [`inventory::submit!`]; link this crate (`use scanfw_reporters as _;`) to make them available
-//! through [`scanfw_core::registry`]. All three stream: the head is written by `begin`, each host
-//! as it completes, and `finish` closes the document (also after an interruption) and flushes.
+//! through [`scanfw_core::registry`]. `table`, `json` and `xml` stream: the head is written by
+//! `begin`, each host as it completes, and `finish` closes the document (also after an
+//! interruption) and flushes; `junit` writes everything in `finish`, when the verdict is known.
 //! The formats are described in `docs/output-formats.md`.
 
 mod fold;
 mod json;
+mod junit;
 mod mac;
 mod sink;
 mod table;
@@ -17,12 +20,17 @@ mod timefmt;
 mod xml;
 
 pub use json::JsonReporter;
+pub use junit::JunitReporter;
 pub use table::TableReporter;
 pub use xml::XmlReporter;
 
 /// Threshold above which a non-open state is folded into a "Not shown" line / `<extraports>`.
 pub const FOLD_THRESHOLD: usize = fold::FOLD_THRESHOLD;
 
+#[cfg(test)]
+mod audit_fixtures;
+#[cfg(test)]
+mod audit_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]

@@ -12,6 +12,8 @@ use scanfw_core::{
 };
 use std::io::Write;
 
+mod audit;
+
 inventory::submit! {
     ReporterDescriptor {
         name: "table",
@@ -184,11 +186,12 @@ impl Reporter for TableReporter {
     fn begin(&mut self, scan: &ScanStart) -> Result<(), ReportError> {
         self.sink.start()?;
         self.discovery_only = scan.scans.is_empty();
-        let line = format!(
+        let mut lines = vec![format!(
             "Starting {SCANNER_NAME} {VERSION} at {}",
             timefmt::minute_utc(scan.start)
-        );
-        write_lines(self.sink.out(), &[line])?;
+        )];
+        lines.extend(scan.scopes.iter().map(|s| format!("Scope: {s}")));
+        write_lines(self.sink.out(), &lines)?;
         self.sink.flush()
     }
 
@@ -207,7 +210,11 @@ impl Reporter for TableReporter {
 
     fn finish(&mut self, summary: &ScanSummary) -> Result<(), ReportError> {
         self.sink.close()?;
-        let mut lines = Vec::new();
+        let mut lines = summary
+            .audit
+            .as_ref()
+            .map(audit::audit_lines)
+            .unwrap_or_default();
         if let Some(reason) = &summary.interrupted {
             lines.push(format!(
                 "Scan interrupted: {reason}; results above are complete up to this point."

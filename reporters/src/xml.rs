@@ -19,6 +19,8 @@ use scanfw_core::{
 use std::io::Write;
 use std::net::IpAddr;
 
+mod audit;
+
 inventory::submit! {
     ReporterDescriptor {
         name: "xml",
@@ -310,6 +312,9 @@ fn write_tail<W: Write>(x: &mut Xml<W>, s: &ScanSummary) -> std::io::Result<()> 
             attrs.push(a("exit", "error"));
             attrs.push(a("errormsg", format!("Scan interrupted: {reason}")));
         }
+    }
+    if let Some(report) = &s.audit {
+        audit::write_postscript(x, report)?;
     }
     x.start("runstats", &[])?;
     x.empty("finished", &attrs)?;

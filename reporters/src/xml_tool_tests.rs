@@ -334,3 +334,83 @@ fn ndiff_reads_and_compares_two_scans() {
         String::from_utf8_lossy(&same.stderr)
     );
 }
+
+#[test]
+fn xml_with_an_audit_postscript_validates_and_ndiff_compares_it() {
+    use crate::audit_fixtures::{failing_report, passing_report, with_audit};
+    if !tools_present("xml_with_an_audit_postscript_validates_and_ndiff_compares_it") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let doc = |end: &ScanSummary| {
+        render(
+            XmlReporter::boxed,
+            ReportOptions::default(),
+            &start("1-1000"),
+            &[named(host("127.0.0.1", thousand_ports()), "localhost")],
+            end,
+        )
+    };
+    let failing = doc(&with_audit(summary(3, 1, None), failing_report()));
+    let passing = doc(&with_audit(summary(1, 0, None), passing_report()));
+    let interrupted = doc(&with_audit(
+        summary(1, 0, Some("interrupted by SIGINT")),
+        passing_report(),
+    ));
+    assert!(failing.contains("<postscript><script id=\"scanfw-audit\""));
+    for (name, text) in [
+        ("failing.xml", &failing),
+        ("passing.xml", &passing),
+        ("interrupted.xml", &interrupted),
+    ] {
+        let out = xmllint(&write(dir.path(), name, text));
+        assert!(
+            out.status.success(),
+            "{name} does not validate against {DTD}:\n{}\n{text}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The DTD is really consulted: a postscript after <runstats>, or a script without its
+    // required `output`, is refused.
+    let misplaced = {
+        let start = failing.find("<postscript>").expect("postscript");
+        let end = failing.find("</postscript>\n").expect("end") + "</postscript>\n".len();
+        let block = &failing[start..end];
+        failing
+            .replacen(block, "", 1)
+            .replace("</runstats>\n", &format!("</runstats>\n{block}"))
+    };
+    let no_output = failing.replacen(" output=\"", " outpt=\"", 1);
+    for (name, text) in [("misplaced.xml", misplaced), ("no_output.xml", no_output)] {
+        assert!(
+            !xmllint(&write(dir.path(), name, &text)).status.success(),
+            "xmllint accepted broken document {name}"
+        );
+    }
+    // ndiff reads the postscript and shows the audit changing between two scans (its exit
+    // code speaks of hosts and ports only: 0 here, as the ports are the same).
+    let a = write(dir.path(), "a.xml", &passing);
+    let b = write(dir.path(), "b.xml", &failing);
+    let out = ndiff(&a, &b);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("-|_ scanfw-audit: Audit: compliant (0 findings on 1 checked host)"),
+        "ndiff output:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("+|  scanfw-audit: Audit: NOT COMPLIANT (4 findings on 4 checked hosts)"),
+        "ndiff output:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("+|    host-down 10.0.0.3 (down), expect[3] 10.0.0.3"),
+        "ndiff output:\n{stdout}"
+    );
+    let same = ndiff(&b, &b);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&same.stdout).contains("scanfw-audit"));
+}

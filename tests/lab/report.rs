@@ -152,7 +152,12 @@ pub fn parse_scanfw_stats(text: &str) -> Result<ScanStats, String> {
                     .and_then(|v| v.as_u64())
                     .ok_or_else(|| format!("stats.replies without integer `{k}`: {r}"))
             };
-            (n("verified")?, n("unverified")?, n("rejected")?, n("challenges")?)
+            (
+                n("verified")?,
+                n("unverified")?,
+                n("rejected")?,
+                n("challenges")?,
+            )
         },
         exit: st
             .get("exit")

@@ -224,3 +224,28 @@ fn json_discovery_only_scan_has_no_scans_and_no_ports() {
         json!({"up": 1, "down": 255, "total": 256})
     );
 }
+
+#[test]
+fn json_names_the_scopes() {
+    let mut scan = start("22");
+    let out = render(
+        JsonReporter::boxed,
+        ReportOptions::default(),
+        &scan,
+        &[],
+        &summary(0, 0, None),
+    );
+    assert_eq!(parse(&out)["scopes"], json!([]), "always present");
+    scan.scopes = vec!["audit.toml:4 (allow 198.18.0.0/24)".to_string()];
+    let out = render(
+        JsonReporter::boxed,
+        ReportOptions::default(),
+        &scan,
+        &[],
+        &summary(0, 0, None),
+    );
+    assert_eq!(
+        parse(&out)["scopes"],
+        json!(["audit.toml:4 (allow 198.18.0.0/24)"])
+    );
+}

@@ -358,3 +358,23 @@ fn table_port_scan_host_without_ports_keeps_its_blank_line() {
         ]
     );
 }
+
+#[test]
+fn table_names_the_scopes_after_the_start_line() {
+    let mut scan = start("22");
+    scan.scopes = vec![
+        "audit.toml:4 (allow 198.18.0.0/24; deny 198.18.0.1)".to_string(),
+        "scope.toml:1 (allow 198.18.0.0/15)".to_string(),
+    ];
+    let out = render(
+        TableReporter::boxed,
+        ReportOptions::default(),
+        &scan,
+        &[],
+        &summary(0, 0, None),
+    );
+    let l = lines(&out);
+    assert!(l[0].starts_with("Starting scanfw"), "{out}");
+    assert_eq!(l[1], "Scope: audit.toml:4 (allow 198.18.0.0/24; deny 198.18.0.1)");
+    assert_eq!(l[2], "Scope: scope.toml:1 (allow 198.18.0.0/15)");
+}

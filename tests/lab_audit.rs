@@ -1,0 +1,264 @@
+use scanfw_techniques as _;
+// (kept apart so rustfmt does not reorder: the technique and reporter crates are linked
+// for their inventory registrations)
+use scanfw_reporters as _;
+
+mod lab;
+
+// Audit profiles ([groups], [[expect]]) against the network-namespace lab (tests/lab,
+// docs/lab.md): a profile whose expectations match the lab exits 0; one with wrong
+// expectations exits 3 and reports exactly the expected findings, in JSON, XML (valid against
+// nmap's DTD), JUnit and the table.
+//
+// Needs root, `ip`, `nft`, and `xmllint` with nmap's DTD. Without them the tests print
+// `SKIP (lab unavailable): ...` and pass, except under `CI=true`, where they fail. Packets go
+// only to the lab's namespaces (no default route there).
+
+use lab::{Lab, Layout, UdpKind};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
+const DTD: &str = "/usr/share/nmap/nmap.dtd";
+
+/// The standard TCP layout (open 1, 22, 80, 443, 8080, ...; 135 dropped) plus a silent UDP
+/// listener on 9999 (open|filtered to a UDP scan; every other UDP port closed).
+fn layout() -> Layout {
+    Layout::standard().with_udp(UdpKind::Silent, &[9999])
+}
+
+/// What one run left behind.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    json: Value,
+    xml: String,
+    junit: String,
+}
+
+/// Writes `profile` to a temp dir and runs `scanfw -n -c PROFILE` in the scanner namespace
+/// with a table on stdout and JSON, XML and JUnit files.
+fn audit(lab: &Lab, profile: &str) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(dir.path().join("audit.toml"), profile).expect("write profile");
+    let args = [
+        "-n".to_string(),
+        "-c".to_string(),
+        path("audit.toml"),
+        "-o".to_string(),
+        "table".to_string(),
+        "-o".to_string(),
+        format!("json={}", path("audit.json")),
+        "-o".to_string(),
+        format!("xml={}", path("audit.xml")),
+        "-o".to_string(),
+        format!("junit={}", path("audit.junit.xml")),
+    ];
+    let r = lab
+        .run_in_scanner_timeout(SCANFW, &args, Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("running scanfw: {e}"));
+    eprintln!(
+        "timing: `{}` took {:.2?} (exit {})\n{}",
+        r.cmdline, r.elapsed, r.status, r.stderr
+    );
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.path().join(name))
+            .unwrap_or_else(|e| panic!("{name} not written ({e}); stderr:\n{}", r.stderr))
+    };
+    let json = serde_json::from_str(&read("audit.json")).expect("valid JSON");
+    let xml = read("audit.xml");
+    let junit = read("audit.junit.xml");
+    xml_validates(&dir.path().join("audit.xml"), &xml);
+    Run {
+        code: r.status.code(),
+        stdout: r.stdout.clone(),
+        json,
+        xml,
+        junit,
+    }
+}
+
+/// The XML output validates against nmap's DTD (skip policy when xmllint or the DTD is
+/// missing).
+fn xml_validates(file: &Path, text: &str) {
+    if lab::which("xmllint").is_none() || !Path::new(DTD).is_file() {
+        lab::skip_or_panic("xmllint or nmap's DTD is missing: the XML output was not validated");
+        return;
+    }
+    let out = Command::new("xmllint")
+        .args(["--noout", "--dtdvalid", DTD])
+        .arg(file)
+        .output()
+        .expect("run xmllint");
+    assert!(
+        out.status.success(),
+        "the XML output does not validate against {DTD}:\n{}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// (kind, host, protocol, port, state, rule) of every JSON finding.
+fn findings(json: &Value) -> Vec<String> {
+    json["audit"]["findings"]
+        .as_array()
+        .expect("audit.findings")
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}/{} {} {}",
+                f["kind"].as_str().unwrap_or("?"),
+                f["host"].as_str().unwrap_or("?"),
+                f["port"],
+                f["protocol"].as_str().unwrap_or("-"),
+                f["state"].as_str().unwrap_or("?"),
+                f["rule"].as_str().unwrap_or("?"),
+            )
+        })
+        .collect()
+}
+
+/// `name="N"` of the `<testsuites>` element.
+fn junit_total(junit: &str, name: &str) -> String {
+    let head = junit
+        .lines()
+        .find(|l| l.starts_with("<testsuites "))
+        .unwrap_or_else(|| panic!("no <testsuites>:\n{junit}"));
+    let key = format!(" {name}=\"");
+    let from = head.find(&key).map(|i| i + key.len()).unwrap_or(0);
+    head[from..].split('"').next().unwrap_or("").to_string()
+}
+
+/// (a) Expectations that match the lab: exit 0, compliant in every output.
+#[test]
+fn lab_audit_matching_expectations_exit_0() {
+    let Some(lab) = lab::require(layout()) else {
+        return;
+    };
+    let t = lab.target_v4();
+    let profile = format!(
+        r#"targets = ["{t}"]
+ports = "T:1-1024,8080"
+technique = "syn"
+
+[groups]
+lab = ["{t}"]
+
+[[expect]]
+hosts = "lab"
+up = true
+open = "T:22,80,443"
+allowed = "T:1,8080"
+"#
+    );
+    let r = audit(&lab, &profile);
+    assert_eq!(r.code, Some(0), "stdout:\n{}", r.stdout);
+    assert_eq!(
+        r.json["audit"],
+        serde_json::json!({"compliant": true, "findings": [], "checked_hosts": 1})
+    );
+    assert!(
+        r.stdout
+            .contains("\nAudit: compliant (0 findings on 1 checked host)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.xml.contains("<elem key=\"compliant\">true</elem>"),
+        "{}",
+        r.xml
+    );
+    assert_eq!(junit_total(&r.junit, "failures"), "0", "{}", r.junit);
+    assert_eq!(junit_total(&r.junit, "tests"), "2", "{}", r.junit);
+}
+
+/// (b) Wrong expectations: exit 3 and exactly these findings: a port expected open that the
+/// firewall drops, an open port nobody allowed, a UDP port that stays open|filtered, a host
+/// that must answer and does not (198.18.X.3 does not exist), and one that must not answer
+/// and does.
+#[test]
+fn lab_audit_wrong_expectations_exit_3_with_exactly_the_findings() {
+    let Some(lab) = lab::require(layout()) else {
+        return;
+    };
+    let t = lab.target_v4();
+    let x = lab.subnet;
+    let profile = format!(
+        r#"targets = ["{t}", "198.18.{x}.3"]
+ports = "T:1-1024,8080,U:53,9999"
+techniques = ["syn", "udp"]
+
+[timing]
+template = 4
+
+[groups]
+lab = ["{t}"]
+
+[[expect]]
+hosts = "lab"
+open = "T:22,80,443,135,U:9999"
+allowed = "T:8080,U:53"
+
+[[expect]]
+hosts = "198.18.{x}.3"
+up = true
+
+[[expect]]
+hosts = "198.18.{x}.0/30"
+up = false
+"#
+    );
+    let r = audit(&lab, &profile);
+    assert_eq!(r.code, Some(3), "stdout:\n{}", r.stdout);
+    assert_eq!(r.json["audit"]["compliant"], false);
+    assert_eq!(r.json["audit"]["checked_hosts"], 2);
+    assert_eq!(
+        findings(&r.json),
+        [
+            format!("host-up {t} null/- up expect[3] 198.18.{x}.0/30"),
+            format!("unexpected-open {t} 1/tcp open expect[1] lab"),
+            format!("missing-open {t} 135/tcp filtered expect[1] lab"),
+            format!("unverified {t} 9999/udp open|filtered expect[1] lab"),
+            format!("host-down 198.18.{x}.3 null/- down expect[2] 198.18.{x}.3"),
+        ],
+        "{}",
+        r.json["audit"]
+    );
+    // The same five in the other outputs.
+    assert!(
+        r.stdout
+            .contains("\nAudit: NOT COMPLIANT (5 findings on 2 checked hosts)\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "missing-open    {t} 135/tcp  filtered      expect[1] lab"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.xml.matches("<elem key=\"kind\">").count(), 5, "{}", r.xml);
+    assert_eq!(junit_total(&r.junit, "failures"), "5", "{}", r.junit);
+    for suite in [
+        "expect[1] lab".to_string(),
+        format!("expect[2] 198.18.{x}.3"),
+        format!("expect[3] 198.18.{x}.0/30"),
+    ] {
+        assert!(
+            r.junit.contains(&format!("<testsuite name=\"{suite}\"")),
+            "{suite}:\n{}",
+            r.junit
+        );
+    }
+    // expect[3] checked both hosts: .2 fails (it answered), .3 passes (it did not).
+    assert!(
+        r.junit.contains(&format!(
+            "<testcase classname=\"expect[3] 198.18.{x}.0/30\" name=\"198.18.{x}.3\"/>"
+        )),
+        "{}",
+        r.junit
+    );
+}
