@@ -12,7 +12,9 @@ use crate::signals::{check_open_files, install_signals, release_signals, signall
 use crate::{cli, plan, rdns};
 use anyhow::{Context, Result};
 use clap::Parser;
-use scanfw_config::{defaults, load_profile, resolve, Known, OutputSpec, ResolveMode};
+use scanfw_config::{
+    defaults, load_profile, resolve, Known, OutputSpec, PrivilegeMode, ResolveMode,
+};
 use scanfw_core::engine::{self, EngineEvent};
 use scanfw_core::{registry, ReportOptions, ScanStart, ScanSummary};
 use std::io::Write;
@@ -204,30 +206,30 @@ fn run(
         Some(path) => load_profile(path, &known).map_err(|e| usage(e.into()))?,
         None => Default::default(),
     };
-    // SYN is the default when raw sockets are available, connect otherwise (as in nmap).
-    let raw = if cli.unprivileged {
-        false
-    } else {
-        cli.privileged || engine::raw_available()
+    // SYN is the default when raw sockets are available, connect otherwise (as in nmap), so
+    // whether they are (`privileges`, from the command line or the profile) is settled before
+    // the defaults. `--check` reads the capability set instead of opening a raw socket.
+    let given = cli_layer.over(profile);
+    let raw = match given.privileges.unwrap_or_default() {
+        PrivilegeMode::Unprivileged => false,
+        PrivilegeMode::Privileged => true,
+        PrivilegeMode::Auto if cli.check => crate::check::raw_capable(),
+        PrivilegeMode::Auto => engine::raw_available(),
     };
     let mut base = defaults();
     base.techniques = Some(vec![if raw { "syn" } else { "connect" }.to_string()]);
-    let config = resolve(cli_layer.over(profile.over(base))).map_err(|e| usage(e.into()))?;
-    let seed = cli.seed.unwrap_or_else(random_seed);
-    let tcp_flags = cli
-        .scanflags
-        .as_deref()
-        .map(scanfw_core::TechniqueOptions::parse_scanflags)
-        .transpose()
-        .map_err(|e| usage(anyhow::anyhow!(e)))?;
+    let config = resolve(given.over(base)).map_err(|e| usage(e.into()))?;
+    let seed = config.seed.unwrap_or_else(random_seed);
     let privileges = plan::Privileges {
-        options: scanfw_core::TechniqueOptions { tcp_flags },
+        options: scanfw_core::TechniqueOptions {
+            tcp_flags: config.scanflags,
+        },
         raw,
-        allow_fallback: !cli.no_fallback,
+        allow_fallback: config.fallback,
     };
     let raw_options = plan::RawOptions {
-        source_ip: cli.source_ip.clone(),
-        defeat_icmp_ratelimit: cli.defeat_icmp_ratelimit,
+        source_ip: config.source_ip.clone(),
+        defeat_icmp_ratelimit: config.defeat_icmp_ratelimit,
     };
     if cli.ping_only
         && (!cli.techniques.is_empty() || cli.ports.is_some() || cli.top_ports.is_some())
@@ -241,7 +243,14 @@ fn run(
     // Expectations the planned scan cannot judge are bad input, found before anything is sent.
     scanfw_core::audit::check_plan(&config.expect, &scans, config.discovery.skip)
         .map_err(|e| usage(e.into()))?;
-    let audit = RunAudit::new(&config.expect, &scans);
+    let baseline = match &config.baseline {
+        Some(path) => {
+            let old = crate::baseline::load(path).map_err(|e| usage(e.into()))?;
+            Some(crate::baseline::RunBaseline::new(old, &job.targets, &scans))
+        }
+        None => None,
+    };
+    let audit = RunAudit::new(&config.expect, &scans, baseline);
     // Once the engine has opened its sockets (and the outputs are open), the scan goes on with
     // no capabilities, and as the sudo user when started through sudo.
     job.after_open = Some(engine::AfterOpen(std::sync::Arc::new(|| {
@@ -256,6 +265,11 @@ fn run(
         .concat();
     for n in notices {
         say(&n);
+    }
+    if cli.check {
+        // The plan is complete and checked: print it instead of running it.
+        crate::check::check_outputs(&config.outputs).map_err(usage)?;
+        return print_listing(&crate::check::summary(&config, &job, &scans, raw));
     }
     let options = ReportOptions {
         open_only: config.report.open_only,

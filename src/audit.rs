@@ -3,29 +3,68 @@
 //! reporter with the scan summary, and findings make the exit code 3 once all outputs are
 //! written.
 
-use scanfw_core::audit::{AuditReport, Auditor, ExpectRule};
+use crate::baseline::RunBaseline;
+use scanfw_core::audit::{AuditReport, Auditor, ExpectRule, RuleOutcome};
 use scanfw_core::{HostResult, ScanTypeInfo};
+use std::collections::BTreeSet;
 
-/// The run's auditor; does nothing when the profile has no rules.
+/// The run's auditor and baseline; does nothing when the profile has no rules and no
+/// baseline was given.
 #[derive(Debug)]
-pub struct RunAudit(Option<Auditor>);
+pub struct RunAudit {
+    rules: Option<Auditor>,
+    baseline: Option<RunBaseline>,
+}
 
 impl RunAudit {
-    /// An audit of `rules` for the scan made of `scans` (the planned port scans).
-    pub fn new(rules: &[ExpectRule], scans: &[ScanTypeInfo]) -> RunAudit {
-        RunAudit((!rules.is_empty()).then(|| Auditor::new(rules.to_vec(), scans)))
+    /// An audit of `rules` for the scan made of `scans` (the planned port scans), and a
+    /// comparison with `baseline` when given.
+    pub fn new(
+        rules: &[ExpectRule],
+        scans: &[ScanTypeInfo],
+        baseline: Option<RunBaseline>,
+    ) -> RunAudit {
+        RunAudit {
+            rules: (!rules.is_empty()).then(|| Auditor::new(rules.to_vec(), scans)),
+            baseline,
+        }
     }
 
     /// A host is final (up or down, before down hosts are dropped from the outputs).
     pub fn observe(&mut self, host: &HostResult) {
-        if let Some(a) = &mut self.0 {
+        if let Some(a) = &mut self.rules {
             a.observe(host);
+        }
+        if let Some(b) = &mut self.baseline {
+            b.observe(host);
         }
     }
 
-    /// The report, `None` without rules. `complete`: the scan was not interrupted.
+    /// The report, `None` without rules or baseline. `complete`: the scan was not
+    /// interrupted. Baseline changes are findings like the rules' (their rule is
+    /// `baseline FILE`), and the baseline is one more entry of `rules`.
     pub fn finish(self, complete: bool) -> Option<AuditReport> {
-        self.0.map(|a| a.finish(complete))
+        let report = self.rules.map(|a| a.finish(complete));
+        let Some(baseline) = self.baseline else {
+            return report;
+        };
+        let rule = format!("baseline {}", baseline.source());
+        let (found, hosts) = baseline.finish(complete);
+        let mut report = report.unwrap_or(AuditReport {
+            compliant: complete,
+            findings: Vec::new(),
+            checked_hosts: 0,
+            rules: Vec::new(),
+        });
+        report.findings.extend(found);
+        report.findings.sort_by(|a, b| {
+            (a.host, a.protocol, a.port, a.kind).cmp(&(b.host, b.protocol, b.port, b.kind))
+        });
+        report.rules.push(RuleOutcome { rule, hosts });
+        let checked: BTreeSet<_> = report.rules.iter().flat_map(|r| r.hosts.iter()).collect();
+        report.checked_hosts = checked.len() as u64;
+        report.compliant = complete && report.findings.is_empty();
+        Some(report)
     }
 }
 

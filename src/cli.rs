@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use scanfw_config::{Layer, OutputSpec, ResolveMode};
+use scanfw_config::{Layer, OutputSpec, PrivilegeMode, ResolveMode};
 use scanfw_core::timing::{parse_duration, Timing};
 use scanfw_core::PortSpec;
 use std::path::PathBuf;
@@ -18,12 +18,13 @@ Examples:
   scanfw -c audit.toml -T5 10.1.2.3        profile, overridden from the command line
   scanfw -c examples/localhost-audit.toml -o junit=audit.xml
                                            check [[expect]] rules; JUnit XML for CI
+  scanfw -c audit.toml --check             validate profile and scope, show the plan, send nothing
 
 nmap habits that work: -sS/-sT/-sU/-sF/-sN/-sX/-sA/-sW/-sM, -sn, -Pn, -PE/-PP/-PM/-PR,
 -PS/-PA/-PU[ports], --disable-arp-ping, -n, -R, --dns-servers, -p-, -T0..-T5,
 -oN/-oX/-oJ FILE, -oA BASE, -iL FILE, --exclude, --excludefile, --top-ports, --open, --reason.
 Exit codes: 0 done (and compliant with the profile's [[expect]] rules), 3 drift found (audit
-findings), 1 runtime failure, 2 bad usage or input, 130 interrupted.
+findings), 1 runtime failure, 2 bad usage or input, 130 interrupted; --check: 0 or 2.
 Scan only hosts you are authorized to scan.";
 
 /// scanfw: a port-scan framework with nmap's semantics.
@@ -34,13 +35,18 @@ pub struct Cli {
     #[arg(value_name = "TARGETS")]
     pub targets: Vec<String>,
 
-    /// Run a saved TOML audit profile; command-line options override it
+    /// Run a saved TOML audit profile (every scan option has a key, see docs/profiles.md);
+    /// command-line options override it
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// Refuse targets outside the [scope] of this file (adds to a profile's scope)
     #[arg(long = "scope", value_name = "FILE")]
     pub scope: Option<PathBuf>,
+
+    /// Compare with an earlier report (scanfw JSON/XML, nmap XML): changes exit 3
+    #[arg(long = "baseline", value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
 
     /// Technique by name or nmap letter (-sT); repeat for several
     #[arg(short = 's', long = "technique", value_name = "NAME")]
@@ -214,6 +220,11 @@ pub struct Cli {
     /// List the registered host-discovery methods and exit
     #[arg(long = "list-discovery")]
     pub list_discovery: bool,
+
+    /// Check the profile and options and plan the scan (scope included), print what it would
+    /// probe and write, then exit 0 (or 2): nothing is sent, no output file is written
+    #[arg(long = "check")]
+    pub check: bool,
 }
 
 /// Rewrites nmap's multi-letter single-dash options into their scanfw forms so clap can parse
@@ -388,8 +399,35 @@ impl Cli {
                 Some(path) => vec![scanfw_config::load_scope(path)?],
                 None => Vec::new(),
             },
+            baseline: self.baseline.clone(),
             // Audit rules come from profiles only.
             expect: None,
+            seed: self.seed,
+            // One entry per address or block, as the profile's `source_ip` holds them.
+            source_ip: (!self.source_ip.is_empty()).then(|| {
+                self.source_ip
+                    .iter()
+                    .flat_map(|e| scanfw_core::target::split_list(e))
+                    .collect()
+            }),
+            scanflags: self
+                .scanflags
+                .as_deref()
+                .map(scanfw_core::TechniqueOptions::parse_scanflags)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+            defeat_icmp_ratelimit: some_if(self.defeat_icmp_ratelimit),
+            fallback: self.no_fallback.then_some(false),
+            privileges: if self.privileged {
+                Some(PrivilegeMode::Privileged)
+            } else if self.unprivileged {
+                Some(PrivilegeMode::Unprivileged)
+            } else {
+                None
+            },
         })
     }
 }
+
+#[cfg(test)]
+mod profile_keys;

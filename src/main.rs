@@ -6,14 +6,17 @@ use scanfw_techniques as _;
 
 mod app;
 mod audit;
-#[allow(dead_code)] // wired in by the next commits
 mod baseline;
+mod check;
 mod cli;
+mod diff;
 mod outputs;
 mod plan;
 mod privileges;
 mod progress;
 mod rdns;
+#[allow(dead_code)] // wired into the run with --state and --resume
+mod resume;
 mod signals;
 
 use std::process::ExitCode;
@@ -27,6 +30,12 @@ fn main() -> ExitCode {
         progress::say("an argument is not valid UTF-8");
         return ExitCode::from(app::EXIT_USAGE);
     };
+    // `scanfw diff OLD NEW`: compares two reports, scans nothing.
+    if args.get(1).map(String::as_str) == Some("diff") {
+        let mut rest = vec![format!("{} diff", args[0])];
+        rest.extend(args[2..].iter().cloned());
+        return diff::main(&rest);
+    }
     match app::main(args) {
         Ok(code) => code,
         Err(failure) => {

@@ -378,6 +378,27 @@ const CASES: &[Case] = &[
         "targets = [\"fd5f:5ca9::/64\"]\nexclude = [\"fd5f:5ca9::/64\"]\n",
         "no targets to scan",
     ),
+    // the keys of the options that used to be command-line only
+    prof(
+        "targets = [\"127.0.0.1\"]\nscanflags = \"SYNX\"\n",
+        "profile.toml:2:13: invalid value for `scanflags`: `SYNX`",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\nseed = -1\n",
+        "profile.toml:2:8: invalid value for `seed`: -1 is out of range",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\nsource_ip = [\"nonsense\"]\n",
+        "profile.toml:2:14: invalid value for `source_ip`: `nonsense` is not an IP address or CIDR block",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\ntechnique = \"connect\"\nsource_ip = [\"198.51.100.200\"]\n",
+        "--source-ip 198.51.100.200 is not an address of this host",
+    ),
+    prof(
+        "targets = [\"127.0.0.1\"]\ntechnique = \"syn\"\nprivileges = \"unprivileged\"\nfallback = false\n",
+        "the syn technique needs raw-socket privileges",
+    ),
     // audit expectations ([groups], [[expect]])
     prof(
         "targets = [\"127.0.0.1\"]\n[[expect]]\nhosts = \"web\"\nup = true\n",

@@ -262,3 +262,113 @@ up = false
         r.junit
     );
 }
+
+/// A TCP listener on `port` of every address of namespace `netns` (the kernel completes the
+/// handshakes; nothing needs to accept). The port is open while the listener lives.
+fn listen_in(netns: &str, port: u16) -> std::net::TcpListener {
+    let ns = netns.to_string();
+    std::thread::spawn(move || {
+        lab::services::enter_netns(&ns)?;
+        std::net::TcpListener::bind(("0.0.0.0", port)).map_err(|e| e.to_string())
+    })
+    .join()
+    .expect("listener thread")
+    .unwrap_or_else(|e| panic!("listen in {netns}: {e}"))
+}
+
+/// (c) Baselines: a port opened after a baseline scan is exactly one `new-open` finding,
+/// exit 3, in JSON, XML (valid against nmap's DTD) and JUnit, with a scanfw JSON, a scanfw
+/// XML or an nmap XML baseline; `scanfw diff` of the two runs agrees; the same scan with
+/// itself as the baseline is compliant.
+#[test]
+fn lab_audit_baseline_new_open_exit_3_and_diff_agrees() {
+    let Some(lab) = lab::require(layout()) else {
+        return;
+    };
+    let t = lab.target_v4().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let scan = |extra: &[String]| {
+        let mut args: Vec<String> = ["-n", "-sS", "-p", "22,80,7777"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().cloned());
+        args.push(t.clone());
+        let r = lab
+            .run_in_scanner_timeout(SCANFW, &args, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("running scanfw: {e}"));
+        eprintln!("`{}`: exit {}\n{}", r.cmdline, r.status, r.stderr);
+        r
+    };
+    // The baseline, with 7777 closed: scanfw JSON and XML, and nmap's XML when nmap is here.
+    let r = scan(&[
+        "-o".into(),
+        format!("json={}", path("base.json")),
+        "-o".into(),
+        format!("xml={}", path("base.xml")),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
+    let mut baselines = vec![path("base.json"), path("base.xml")];
+    if lab::which("nmap").is_some() {
+        let args = ["-n", "-Pn", "-sS", "-p", "22,80,7777", "-oX", &path("nmap.xml"), &t];
+        let r = lab
+            .run_in_scanner_timeout("nmap", &args, Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("running nmap: {e}"));
+        assert!(r.success(), "nmap: {}", r.stderr);
+        baselines.push(path("nmap.xml"));
+    } else {
+        lab::skip_or_panic("nmap is missing: no nmap XML baseline");
+    }
+    // The same network again: compliant with each baseline.
+    for b in &baselines {
+        let r = scan(&["--baseline".into(), b.clone(), "-o".into(), "table".into()]);
+        assert_eq!(r.status.code(), Some(0), "unchanged vs {b}:\n{}", r.stdout);
+    }
+    // Port 7777 opens.
+    let _open = listen_in(&lab.target_ns, 7777);
+    for b in &baselines {
+        let r = scan(&[
+            "--baseline".into(),
+            b.clone(),
+            "-o".into(),
+            format!("json={}", path("now.json")),
+            "-o".into(),
+            format!("xml={}", path("now.xml")),
+            "-o".into(),
+            format!("junit={}", path("now.junit.xml")),
+        ]);
+        assert_eq!(r.status.code(), Some(3), "vs {b}: {}", r.stderr);
+        let read = |n: &str| std::fs::read_to_string(path(n)).expect(n);
+        let json: Value = serde_json::from_str(&read("now.json")).expect("json");
+        assert_eq!(
+            findings(&json),
+            [format!("new-open {t} 7777/tcp open baseline {b}")],
+            "vs {b}"
+        );
+        assert_eq!(json["audit"]["compliant"], false);
+        let xml = read("now.xml");
+        xml_validates(Path::new(&path("now.xml")), &xml);
+        assert_eq!(xml.matches("<elem key=\"kind\">new-open</elem>").count(), 1, "{xml}");
+        assert_eq!(xml.matches("<elem key=\"kind\">").count(), 1, "{xml}");
+        let junit = read("now.junit.xml");
+        assert_eq!(junit_total(&junit, "failures"), "1", "{junit}");
+        assert!(junit.contains("7777/tcp"), "{junit}");
+    }
+    // scanfw diff of the baseline and the later run: the same one change, exit 3.
+    let out = Command::new(SCANFW)
+        .args(["diff", &path("base.xml"), &path("now.json"), "-o", "json"])
+        .output()
+        .expect("run scanfw diff");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let diff: Value = serde_json::from_slice(&out.stdout).expect("diff json");
+    assert_eq!(
+        findings(&diff),
+        [format!("new-open {t} 7777/tcp open baseline {}", path("base.xml"))]
+    );
+    let same = Command::new(SCANFW)
+        .args(["diff", &path("base.json"), &path("base.xml")])
+        .output()
+        .expect("run scanfw diff");
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+}

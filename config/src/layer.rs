@@ -70,8 +70,36 @@ pub struct Layer {
     /// Scopes (`[scope]`, `--scope FILE`). Unlike every other setting these accumulate
     /// across layers: each one given narrows what may be probed, none can widen another.
     pub scopes: Vec<crate::ScopeSpec>,
+    /// An earlier report to compare the run with (`--baseline`).
+    pub baseline: Option<PathBuf>,
     /// Audit rules (`[groups]` and `[[expect]]`, profile only), in profile order.
     pub expect: Option<Vec<scanfw_core::audit::ExpectRule>>,
+    /// Seed of the keyed probe order (`--seed`); unset: a new one per run.
+    pub seed: Option<u64>,
+    /// Local source addresses for raw probes (`--source-ip`), each an address or CIDR block.
+    pub source_ip: Option<Vec<String>>,
+    /// Custom TCP flags for raw TCP probes (`--scanflags`), already parsed.
+    pub scanflags: Option<u8>,
+    /// No ICMP rate-limit pacing: silent UDP ports are `closed|filtered`
+    /// (`--defeat-icmp-ratelimit`).
+    pub defeat_icmp_ratelimit: Option<bool>,
+    /// Fall back to an unprivileged technique when raw sockets are unavailable (false:
+    /// `--no-fallback`).
+    pub fallback: Option<bool>,
+    /// Whether raw sockets are assumed (`--privileged`, `--unprivileged`) or probed for.
+    pub privileges: Option<PrivilegeMode>,
+}
+
+/// Whether scanfw may use raw sockets, as nmap's `--privileged` / `--unprivileged`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PrivilegeMode {
+    /// Find out: raw sockets if they can be opened (root or CAP_NET_RAW).
+    #[default]
+    Auto,
+    /// Assume they are available (`--privileged`); failing to open them is an error.
+    Privileged,
+    /// Behave as if they were not (`--unprivileged`): no raw socket is opened.
+    Unprivileged,
 }
 
 /// When host names are looked up (PTR records), as nmap's `-n` / `-R`.
@@ -146,7 +174,14 @@ impl Layer {
             resolve: self.resolve.or(base.resolve),
             dns_servers: self.dns_servers.or(base.dns_servers),
             scopes: base.scopes.into_iter().chain(self.scopes).collect(),
+            baseline: self.baseline.or(base.baseline),
             expect: self.expect.or(base.expect),
+            seed: self.seed.or(base.seed),
+            source_ip: self.source_ip.or(base.source_ip),
+            scanflags: self.scanflags.or(base.scanflags),
+            defeat_icmp_ratelimit: self.defeat_icmp_ratelimit.or(base.defeat_icmp_ratelimit),
+            fallback: self.fallback.or(base.fallback),
+            privileges: self.privileges.or(base.privileges),
         }
     }
 }

@@ -23,7 +23,7 @@ mod scope;
 mod value;
 
 pub use error::ConfigError;
-pub use layer::{defaults, Layer, ResolveMode};
+pub use layer::{defaults, Layer, PrivilegeMode, ResolveMode};
 pub use output::OutputSpec;
 pub use profile::{load_profile, load_scope, parse_profile, parse_scope, Known, MAX_PROFILE};
 pub use resolve::{resolve, Config, DiscoveryConfig};

@@ -24,7 +24,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 mod expect;
+mod sending;
 use expect::{ExpectList, GroupTable, EXPECT_KEYS, EXPECT_LIST, EXPECT_TABLE, GROUPS_TABLE};
+use sending::SendingKeys;
 
 /// The names a profile may use: the binary passes the registered technique names (plus nmap's
 /// letters), reporter names and discovery method names (plus nmap's `-P` letters).
@@ -51,6 +53,13 @@ const TOP_KEYS: &[&str] = &[
     "techniques",
     "open",
     "reason",
+    "seed",
+    "source_ip",
+    "scanflags",
+    "defeat_icmp_ratelimit",
+    "fallback",
+    "privileges",
+    "baseline",
     "timing",
     "discovery",
     "dns",
@@ -106,6 +115,13 @@ struct RawProfile {
     techniques: Field,
     open: Field,
     reason: Field,
+    seed: Field,
+    source_ip: Field,
+    scanflags: Field,
+    defeat_icmp_ratelimit: Field,
+    fallback: Field,
+    privileges: Field,
+    baseline: Field,
     timing: Option<RawTiming>,
     discovery: Option<RawDiscovery>,
     dns: Option<RawDns>,
@@ -626,6 +642,29 @@ impl Cx<'_> {
         if let Some(v) = raw.reason.as_ref() {
             layer.reason = Some(self.boolean("reason", v)?);
         }
+        self.sending(
+            &SendingKeys {
+                seed: &raw.seed,
+                source_ip: &raw.source_ip,
+                scanflags: &raw.scanflags,
+                defeat_icmp_ratelimit: &raw.defeat_icmp_ratelimit,
+                fallback: &raw.fallback,
+                privileges: &raw.privileges,
+            },
+            &mut layer,
+        )?;
+        if let Some(v) = raw.baseline.as_ref() {
+            layer.baseline = Some(match self.string("baseline", v)? {
+                p if p.trim().is_empty() => {
+                    return Err(self.invalid(
+                        "baseline",
+                        v,
+                        "the path is empty (name an earlier report, or leave `baseline` out)",
+                    ))
+                }
+                p => self.path(p),
+            });
+        }
         if let Some(t) = &raw.timing {
             self.timing(t, &mut layer)?;
         }
@@ -651,8 +690,9 @@ impl Cx<'_> {
         let list = |key: &str, v: &Spanned<Val>| -> Result<Vec<String>, ConfigError> {
             let items = self.strings(key, v)?;
             for item in &items {
-                scanfw_core::scope::Scope::check_entry(item.get_ref())
-                    .map_err(|e| self.err(item.span(), format!("invalid value for `{key}`: {e}")))?;
+                scanfw_core::scope::Scope::check_entry(item.get_ref()).map_err(|e| {
+                    self.err(item.span(), format!("invalid value for `{key}`: {e}"))
+                })?;
             }
             Ok(items.into_iter().map(Spanned::into_inner).collect())
         };

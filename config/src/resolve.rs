@@ -37,8 +37,23 @@ pub struct Config {
     pub dns_servers: Vec<String>,
     /// Scopes every target must lie in (empty: no scope).
     pub scopes: Vec<crate::ScopeSpec>,
+    /// An earlier report (scanfw JSON or XML, nmap XML) to compare the run with.
+    pub baseline: Option<std::path::PathBuf>,
     /// Audit rules (`[[expect]]`), in profile order; empty: no audit.
     pub expect: Vec<scanfw_core::audit::ExpectRule>,
+    /// Seed of the keyed probe order; `None`: a new random one per run.
+    pub seed: Option<u64>,
+    /// Source addresses for raw probes as given (addresses or CIDR blocks; empty: the
+    /// routing table's choice). Checked against this host's addresses when the scan is planned.
+    pub source_ip: Vec<String>,
+    /// Custom TCP flags for raw TCP probes (`None`: each technique's own).
+    pub scanflags: Option<u8>,
+    /// No ICMP rate-limit pacing; silent UDP ports are reported `closed|filtered`.
+    pub defeat_icmp_ratelimit: bool,
+    /// Fall back to an unprivileged technique when raw sockets are unavailable.
+    pub fallback: bool,
+    /// Whether raw sockets are assumed or probed for.
+    pub privileges: crate::PrivilegeMode,
 }
 
 /// How hosts are found up.
@@ -103,7 +118,14 @@ pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
         resolve: layer.resolve.unwrap_or_default(),
         dns_servers: layer.dns_servers.unwrap_or_default(),
         scopes: layer.scopes,
+        baseline: layer.baseline,
         expect: layer.expect.unwrap_or_default(),
+        seed: layer.seed,
+        source_ip: layer.source_ip.unwrap_or_default(),
+        scanflags: layer.scanflags,
+        defeat_icmp_ratelimit: layer.defeat_icmp_ratelimit.unwrap_or(false),
+        fallback: layer.fallback.unwrap_or(true),
+        privileges: layer.privileges.unwrap_or_default(),
     })
 }
 

@@ -1,7 +1,8 @@
 //! defaults < profile < command line, rule by rule.
 
 use scanfw_config::{
-    defaults, parse_profile, resolve, DiscoveryConfig, Known, Layer, OutputSpec, ResolveMode,
+    defaults, parse_profile, resolve, DiscoveryConfig, Known, Layer, OutputSpec, PrivilegeMode,
+    ResolveMode,
 };
 use scanfw_core::PortSpec;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,13 @@ precedence! {
     arp_ping_precedence: arp_ping = false, true;
     resolve_precedence: resolve = ResolveMode::Never, ResolveMode::Always;
     dns_servers_precedence: dns_servers = strings(&["198.18.0.53"]), strings(&["[fd00::53]:5353"]);
+    baseline_precedence: baseline = PathBuf::from("old.json"), PathBuf::from("new.json");
+    seed_precedence: seed = 42, 7;
+    source_ip_precedence: source_ip = strings(&["198.18.0.1"]), strings(&["198.18.0.11", "198.18.0.12"]);
+    scanflags_precedence: scanflags = 0x03, 0x29;
+    defeat_icmp_ratelimit_precedence: defeat_icmp_ratelimit = true, false;
+    fallback_precedence: fallback = false, true;
+    privileges_precedence: privileges = PrivilegeMode::Unprivileged, PrivilegeMode::Privileged;
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Profile parsing: every key, and located errors.
 
-use scanfw_config::{load_profile, parse_profile, Known, Layer, OutputSpec, ResolveMode};
+use scanfw_config::{
+    load_profile, parse_profile, Known, Layer, OutputSpec, PrivilegeMode, ResolveMode,
+};
 use scanfw_core::PortSpec;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -47,6 +49,13 @@ exclude_ports = "25"
 techniques = ["connect", "sT"]
 open = true
 reason = true
+seed = 42
+source_ip = ["198.18.0.1", "fd00::1", "198.18.0.8/29"]
+scanflags = "SYNFIN"
+defeat_icmp_ratelimit = true
+fallback = false
+privileges = "unprivileged"
+baseline = "reports/last.json"
 
 [timing]
 template = 4
@@ -130,7 +139,18 @@ format = "table"
             "[fd00::55]".into(),
         ]),
         scopes: Vec::new(),
+        baseline: Some(PathBuf::from("/etc/scanfw/reports/last.json")),
         expect: None,
+        seed: Some(42),
+        source_ip: Some(vec![
+            "198.18.0.1".into(),
+            "fd00::1".into(),
+            "198.18.0.8/29".into(),
+        ]),
+        scanflags: Some(0x03),
+        defeat_icmp_ratelimit: Some(true),
+        fallback: Some(false),
+        privileges: Some(PrivilegeMode::Unprivileged),
     };
     assert_eq!(parse(text), expected);
 }
@@ -312,7 +332,7 @@ fn bad_profiles_are_located() {
     let cases: &[(&str, &str)] = &[
         (
             "targets = [\"10.0.0.1\"]\n\nprots = \"80\"",
-            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, timing, discovery, dns, scope, output, groups, expect)",
+            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, seed, source_ip, scanflags, defeat_icmp_ratelimit, fallback, privileges, baseline, timing, discovery, dns, scope, output, groups, expect)",
         ),
         (
             "[timing]\ntempo = 4",

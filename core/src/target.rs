@@ -580,6 +580,11 @@ impl TargetSet {
     pub fn is_excluded(&self, addr: IpAddr) -> bool {
         self.exclude.contains(addr)
     }
+
+    /// Whether `addr` is one of the hosts of the set (in a target entry, not excluded).
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.include.iter().any(|i| i.contains(addr)) && !self.exclude.contains(addr)
+    }
 }
 
 /// The largest target or exclusion file read, in bytes (64 MiB: millions of entries). A larger

@@ -12,11 +12,13 @@
 
 mod compare;
 mod load;
+mod run;
 
 #[allow(unused_imports)] // wired into the binary with --baseline and `scanfw diff`
 pub use compare::compare;
 #[allow(unused_imports)]
 pub use load::{load, parse, LoadError};
+pub use run::RunBaseline;
 
 use scanfw_core::{PortState, Protocol};
 use std::collections::{BTreeMap, BTreeSet};
