@@ -9,7 +9,7 @@ use crate::audit::RunAudit;
 use crate::outputs::{Outcome, Outputs, Patience};
 use crate::progress::{say, Progress};
 use crate::signals::{check_open_files, install_signals, release_signals, signalled};
-use crate::{cli, plan, rdns};
+use crate::{cli, plan, rdns, resume};
 use anyhow::{Context, Result};
 use clap::Parser;
 use scanfw_config::{
@@ -72,7 +72,7 @@ pub fn main(args: Vec<String>) -> Result<ExitCode, Failure> {
     let setup = setup();
     release_signals();
     let (runtime, stop) = setup?;
-    let result = run(args, &runtime, stop);
+    let result = run(args, &runtime, stop, None);
     // Output threads still blocked (abandoned after a signal) do not hold the exit.
     runtime.shutdown_background();
     if signalled().is_none() {
@@ -107,6 +107,7 @@ fn run(
     args: Vec<String>,
     runtime: &tokio::runtime::Runtime,
     stop: watch::Receiver<bool>,
+    resumed: Option<resume::Saved>,
 ) -> Result<ExitCode, Failure> {
     use std::fmt::Write as _;
     let techniques = registry::techniques().map_err(|e| usage(e.into()))?;
@@ -125,6 +126,9 @@ fn run(
         }
         Err(e) => return Err(usage(clap_one_line(&e))),
     };
+    if let Some(path) = &cli.resume {
+        return resume_scan(&args, path, runtime, stop, resumed.is_some());
+    }
     let discovery = registry::discovery().map_err(|e| usage(e.into()))?;
     if cli.list_techniques || cli.list_reporters || cli.list_discovery {
         let mut text = String::new();
@@ -243,6 +247,38 @@ fn run(
     // Expectations the planned scan cannot judge are bad input, found before anything is sent.
     scanfw_core::audit::check_plan(&config.expect, &scans, config.discovery.skip)
         .map_err(|e| usage(e.into()))?;
+    // A state file: what a resumed scan already holds is left out of its targets.
+    let stored_args: Vec<String> = args.iter().skip(1).cloned().collect();
+    let fingerprint = resume::fingerprint(
+        &config.targets,
+        &config.excludes,
+        &scans
+            .iter()
+            .map(|s| format!("{}/{}/{}", s.scan_type, s.protocol.as_str(), s.ports.to_ranges()))
+            .collect::<Vec<_>>(),
+        &format!("{:?}", config.discovery),
+    );
+    if let Some(saved) = &resumed {
+        if saved.fingerprint != fingerprint {
+            let path = config.state.as_deref().unwrap_or(std::path::Path::new("?"));
+            return Err(usage(
+                resume::StateError::Mismatch {
+                    path: path.display().to_string(),
+                    detail: "its targets, ports, techniques or discovery differ from the stored arguments' now (was a profile or target file changed?)".to_string(),
+                }
+                .into(),
+            ));
+        }
+    }
+    let remaining = match &resumed {
+        Some(saved) => resume::remaining(&config.targets, &config.excludes, saved)
+            .map_err(|e| usage(e.into()))?,
+        None => Some(job.targets.clone()),
+    };
+    if let Some(saved) = &resumed {
+        job.resume = saved.partial.clone();
+        job.resume.sort_by_key(|h| h.addr);
+    }
     let baseline = match &config.baseline {
         Some(path) => {
             let old = crate::baseline::load(path).map_err(|e| usage(e.into()))?;
@@ -287,6 +323,31 @@ fn run(
         mode: config.resolve,
         servers,
     };
+    let recorder = match &config.state {
+        Some(path) => {
+            if resumed.is_none() && path.exists() {
+                say(&format!(
+                    "state file {} exists: this scan starts over (scanfw --resume {} continues the scan it holds)",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            let saved = resumed.clone().unwrap_or_else(|| resume::Saved {
+                args: stored_args,
+                fingerprint: fingerprint.clone(),
+                ..resume::Saved::default()
+            });
+            let mut r = resume::Recorder::new(path.clone(), saved);
+            // Written at once: a state file that cannot be written is found before the scan.
+            r.write().map_err(|e| usage(e.into()))?;
+            Some(r)
+        }
+        None => None,
+    };
+    let job = match remaining {
+        Some(targets) => Some(engine::ScanJob { targets, ..job }),
+        None => None,
+    };
     runtime.block_on(scan(
         job,
         start,
@@ -294,8 +355,43 @@ fn run(
         options,
         names,
         audit,
+        Resumption {
+            replay: resumed,
+            recorder,
+        },
         stop,
     ))
+}
+
+/// `scanfw --resume FILE`: runs again with the arguments FILE stores, holding what it holds.
+fn resume_scan(
+    args: &[String],
+    path: &std::path::Path,
+    runtime: &tokio::runtime::Runtime,
+    stop: watch::Receiver<bool>,
+    nested: bool,
+) -> Result<ExitCode, Failure> {
+    if nested || args.len() > 3 || (args.len() == 3 && !args[1].starts_with("--resume")) {
+        return Err(usage(anyhow::anyhow!(
+            "--resume FILE takes no other arguments: the scan goes on with the arguments stored in FILE"
+        )));
+    }
+    let saved = resume::load(path).map_err(|e| usage(e.into()))?;
+    let mut again = vec![args.first().cloned().unwrap_or_else(|| "scanfw".to_string())];
+    again.extend(saved.args.iter().cloned());
+    if !saved.args.iter().any(|a| a == "--state" || a.starts_with("--state=")) {
+        again.push("--state".to_string());
+        again.push(path.display().to_string());
+    }
+    run(again, runtime, stop, Some(saved))
+}
+
+/// What a resumed scan holds already, and where the scan keeps its progress.
+struct Resumption {
+    /// The stored results, written to the outputs before the new ones.
+    replay: Option<resume::Saved>,
+    /// The state file being kept (`--state`).
+    recorder: Option<resume::Recorder>,
 }
 
 /// A per-run random seed (the standard library's randomly keyed hasher).
@@ -348,14 +444,19 @@ fn send_failure(notice: &str) -> Option<&str> {
 }
 
 async fn scan(
-    job: engine::ScanJob,
+    job: Option<engine::ScanJob>,
     start: ScanStart,
     specs: &[OutputSpec],
     options: ReportOptions,
     names: Names,
     mut audit: RunAudit,
+    resumption: Resumption,
     stop: watch::Receiver<bool>,
 ) -> Result<ExitCode, Failure> {
+    let Resumption {
+        replay,
+        mut recorder,
+    } = resumption;
     use futures_util::stream::{FuturesUnordered, StreamExt};
     let mut outputs = Outputs::open(specs, options).map_err(usage)?;
     let mut patience = Patience::new(stop.clone());
@@ -385,12 +486,30 @@ async fn scan(
     // A signal that came before this point stops the engine before its first probe.
     let engine_stop = stop.clone();
     let engine_task = tokio::spawn(async move {
-        let result = engine::run(&job, &ev_tx, engine_stop).await;
+        let result = match job {
+            Some(job) => engine::run(&job, &ev_tx, engine_stop).await,
+            // A resumed scan with nothing left to probe.
+            None => Ok(engine::EngineStats::default()),
+        };
         drop(ev_tx);
         result
     });
 
     let (mut up, mut down) = (0u64, 0u64);
+    // A resumed scan's finished hosts go first, as they went in the first run.
+    if let Some(saved) = &replay {
+        for host in &saved.up {
+            progress.host_done();
+            audit.observe(host);
+            up += 1;
+            outputs.host(host.clone());
+        }
+        for addr in saved.down.iter() {
+            progress.host_done();
+            audit.observe(&resume::down_host(addr));
+            down += 1;
+        }
+    }
     let mut first_failure: Option<String> = None;
     let mut lookups = FuturesUnordered::new();
     let mut engine_open = true;
@@ -431,6 +550,9 @@ async fn scan(
         };
         progress.host_done();
         audit.observe(&host);
+        if let Some(r) = recorder.as_mut() {
+            r.observe(&host);
+        }
         if host.status.up {
             up += 1;
         } else {
@@ -460,6 +582,11 @@ async fn scan(
         (None, _) if stats.interrupted => Some("interrupted".to_string()),
         _ => None,
     };
+    if let Some(r) = recorder.as_mut() {
+        if let Err(e) = r.write() {
+            say(&e.to_string());
+        }
+    }
     let audit = audit.finish(interrupted.is_none());
     for n in audit.iter().flat_map(crate::audit::notices) {
         say(&n);

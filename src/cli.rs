@@ -48,6 +48,14 @@ pub struct Cli {
     #[arg(long = "baseline", value_name = "FILE")]
     pub baseline: Option<PathBuf>,
 
+    /// Keep the scan's progress in FILE, so that --resume FILE can continue it
+    #[arg(long = "state", value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Continue the scan whose progress FILE keeps, with the arguments stored there
+    #[arg(long = "resume", value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+
     /// Technique by name or nmap letter (-sT); repeat for several
     #[arg(short = 's', long = "technique", value_name = "NAME")]
     pub techniques: Vec<String>,
@@ -400,6 +408,7 @@ impl Cli {
                 None => Vec::new(),
             },
             baseline: self.baseline.clone(),
+            state: self.state.clone(),
             // Audit rules come from profiles only.
             expect: None,
             seed: self.seed,

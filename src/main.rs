@@ -15,7 +15,6 @@ mod plan;
 mod privileges;
 mod progress;
 mod rdns;
-#[allow(dead_code)] // wired into the run with --state and --resume
 mod resume;
 mod signals;
 

@@ -224,6 +224,7 @@ pub fn build(
             sources,
             defeat_icmp_ratelimit: raw.defeat_icmp_ratelimit,
             after_open: None,
+            resume: Vec::new(),
         },
         infos,
         notices,

@@ -72,6 +72,8 @@ pub struct Layer {
     pub scopes: Vec<crate::ScopeSpec>,
     /// An earlier report to compare the run with (`--baseline`).
     pub baseline: Option<PathBuf>,
+    /// Where the scan keeps its progress, to be resumed (`--state`).
+    pub state: Option<PathBuf>,
     /// Audit rules (`[groups]` and `[[expect]]`, profile only), in profile order.
     pub expect: Option<Vec<scanfw_core::audit::ExpectRule>>,
     /// Seed of the keyed probe order (`--seed`); unset: a new one per run.
@@ -175,6 +177,7 @@ impl Layer {
             dns_servers: self.dns_servers.or(base.dns_servers),
             scopes: base.scopes.into_iter().chain(self.scopes).collect(),
             baseline: self.baseline.or(base.baseline),
+            state: self.state.or(base.state),
             expect: self.expect.or(base.expect),
             seed: self.seed.or(base.seed),
             source_ip: self.source_ip.or(base.source_ip),

@@ -60,6 +60,7 @@ const TOP_KEYS: &[&str] = &[
     "fallback",
     "privileges",
     "baseline",
+    "state",
     "timing",
     "discovery",
     "dns",
@@ -122,6 +123,7 @@ struct RawProfile {
     fallback: Field,
     privileges: Field,
     baseline: Field,
+    state: Field,
     timing: Option<RawTiming>,
     discovery: Option<RawDiscovery>,
     dns: Option<RawDns>,
@@ -660,6 +662,18 @@ impl Cx<'_> {
                         "baseline",
                         v,
                         "the path is empty (name an earlier report, or leave `baseline` out)",
+                    ))
+                }
+                p => self.path(p),
+            });
+        }
+        if let Some(v) = raw.state.as_ref() {
+            layer.state = Some(match self.string("state", v)? {
+                p if p.trim().is_empty() => {
+                    return Err(self.invalid(
+                        "state",
+                        v,
+                        "the path is empty (name the file that keeps the progress, or leave `state` out)",
                     ))
                 }
                 p => self.path(p),

@@ -39,6 +39,8 @@ pub struct Config {
     pub scopes: Vec<crate::ScopeSpec>,
     /// An earlier report (scanfw JSON or XML, nmap XML) to compare the run with.
     pub baseline: Option<std::path::PathBuf>,
+    /// The state file that keeps the scan's progress (`--state`), if any.
+    pub state: Option<std::path::PathBuf>,
     /// Audit rules (`[[expect]]`), in profile order; empty: no audit.
     pub expect: Vec<scanfw_core::audit::ExpectRule>,
     /// Seed of the keyed probe order; `None`: a new random one per run.
@@ -119,6 +121,7 @@ pub fn resolve(layer: Layer) -> Result<Config, ConfigError> {
         dns_servers: layer.dns_servers.unwrap_or_default(),
         scopes: layer.scopes,
         baseline: layer.baseline,
+        state: layer.state,
         expect: layer.expect.unwrap_or_default(),
         seed: layer.seed,
         source_ip: layer.source_ip.unwrap_or_default(),

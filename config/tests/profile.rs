@@ -332,7 +332,7 @@ fn bad_profiles_are_located() {
     let cases: &[(&str, &str)] = &[
         (
             "targets = [\"10.0.0.1\"]\n\nprots = \"80\"",
-            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, seed, source_ip, scanflags, defeat_icmp_ratelimit, fallback, privileges, baseline, timing, discovery, dns, scope, output, groups, expect)",
+            "audit.toml:3:1: unknown key `prots` (expected one of: targets, target_files, exclude, exclude_files, ports, top_ports, exclude_ports, technique, techniques, open, reason, seed, source_ip, scanflags, defeat_icmp_ratelimit, fallback, privileges, baseline, state, timing, discovery, dns, scope, output, groups, expect)",
         ),
         (
             "[timing]\ntempo = 4",

@@ -19,11 +19,13 @@ mod record;
 
 pub use ranges::Ranges;
 
-use scanfw_core::result::HostResult;
+use scanfw_core::result::{HostResult, HostStatus};
+use scanfw_core::target::{TargetError, TargetSet};
+use scanfw_core::Reason;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 use thiserror::Error;
 
 /// How often the file is rewritten while hosts finish.
@@ -93,6 +95,44 @@ pub fn fingerprint(targets: &[String], excludes: &[String], scans: &[String], di
         excludes.join(","),
         scans.join(",")
     )
+}
+
+/// The targets a resumed scan still has to probe: its own minus the hosts finished (up or
+/// down; hosts cut short stay in, for the engine to finish). `None` when nothing is left.
+pub fn remaining(
+    targets: &[String],
+    excludes: &[String],
+    saved: &Saved,
+) -> Result<Option<TargetSet>, TargetError> {
+    let mut ex = excludes.to_vec();
+    ex.extend(saved.finished().map(|a| a.to_string()));
+    ex.extend(saved.down.blocks());
+    match TargetSet::build(targets, &ex) {
+        Ok(t) => Ok(Some(t)),
+        Err(TargetError::Empty) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A host found down in an earlier run, as the audit sees it again (the state file keeps
+/// only the address of a down host).
+pub fn down_host(addr: IpAddr) -> HostResult {
+    HostResult {
+        addr,
+        hostnames: Vec::new(),
+        status: HostStatus {
+            up: false,
+            reason: Reason::NoResponse,
+            reason_ttl: 0,
+        },
+        mac: None,
+        ports: Vec::new(),
+        start: UNIX_EPOCH,
+        end: UNIX_EPOCH,
+        timed_out: false,
+        partial: false,
+        times: None,
+    }
 }
 
 /// Reads a state file.

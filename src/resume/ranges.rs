@@ -57,6 +57,7 @@ impl Ranges {
     }
 
     /// Whether `a` is in the set.
+    #[cfg(test)]
     pub fn contains(&self, a: IpAddr) -> bool {
         let (v6, x) = num(a);
         let list = if v6 { &self.v6 } else { &self.v4 };
@@ -65,6 +66,7 @@ impl Ranges {
     }
 
     /// Number of addresses (saturating).
+    #[cfg(test)]
     pub fn len(&self) -> u128 {
         self.v4
             .iter()

@@ -95,6 +95,9 @@ pub struct ScanJob {
     /// open and before the first probe is sent (the binary drops its privileges here). An error
     /// stops the scan with [`EngineError::AfterOpen`] before anything is sent.
     pub after_open: Option<AfterOpen>,
+    /// Hosts a resumed scan had begun (`partial` results of an earlier run), sorted by
+    /// address: they are up, and their decided ports are kept and not probed again.
+    pub resume: Vec<crate::result::HostResult>,
 }
 
 /// The [`ScanJob::after_open`] hook.
@@ -152,7 +155,6 @@ pub struct EngineStats {
     /// The scan was stopped before the end.
     pub interrupted: bool,
 }
-
 
 /// Why the engine could not run.
 #[derive(Debug, Error)]

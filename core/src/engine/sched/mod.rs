@@ -3,11 +3,13 @@
 //!
 //! Per host: discovery slots first (until some method finds the host up), then one slot per
 //! (technique, port) visited in a keyed pseudo-random order; an RTT estimator; the highest try
-//! that ever drew a reply (it bounds how often silent ports are retried, as nmap does); its ICMP
-//! rate-limit guard ([`icmp`]). Globally: the congestion window, the loss monitor that tells
-//! random loss from congestion, the pacer, the in-flight limit of the transport, the probe
-//! timers, a FIFO of retransmissions that go before new probes, and a scan-wide RTT estimate
-//! that hosts which never answered use (as nmap's group timing).
+//! that ever drew a reply and the measured share of lost transmissions (together they bound
+//! how often silent ports are retried: nmap's rule, and enough tries that random loss alone
+//! leaves no answering port silent); its ICMP rate-limit guard ([`icmp`]). Globally: the
+//! congestion window, the loss monitor that tells random loss from congestion, the pacer, the
+//! in-flight limit of the transport, the probe timers, a FIFO of retransmissions that go before
+//! new probes, and a scan-wide RTT estimate that hosts which never answered use (as nmap's
+//! group timing).
 //!
 //! The scheduler never reads the clock: every call takes `now`, so unit tests drive it through
 //! loss, RTT changes, dead hosts, host timeouts and interruption without a network. Transports
@@ -18,7 +20,7 @@ mod icmp;
 #[cfg(test)]
 mod tests;
 
-use super::loss::LossMonitor;
+use super::loss::{Congestion, DropRate, Window};
 use super::order::PortOrder;
 use super::units::{Kind, Method, Units};
 use super::{EngineEvent, EngineStats, ScanJob};
@@ -112,7 +114,7 @@ pub(super) struct Scheduler<'a> {
     in_flight: usize,
     limit: usize,
     cwnd: CongestionWindow,
-    loss: LossMonitor,
+    loss: Congestion,
     /// The window every new host starts with.
     host_cwnd: CongestionWindow,
     /// RTT over every host: the timeout of hosts that never answered.
@@ -173,7 +175,7 @@ impl<'a> Scheduler<'a> {
             in_flight: 0,
             limit,
             cwnd: CongestionWindow::new(floor.min(scan_max), scan_max),
-            loss: LossMonitor::default(),
+            loss: Congestion::default(),
             host_cwnd: CongestionWindow::new(floor.min(host_max), host_max),
             group_rtt: RttEstimator::new(t),
             pacer: Pacer::for_timing(t),
@@ -353,7 +355,13 @@ impl<'a> Scheduler<'a> {
                 h.disc_next += 1;
                 s
             }
-            Phase::Ports => h.order.next()?,
+            // Slots decided before the probe was due (a resumed host's) are skipped.
+            Phase::Ports => loop {
+                let s = h.order.next()?;
+                if h.verdicts.get(s).is_none() {
+                    break s;
+                }
+            },
         };
         let src = h.next_src;
         h.next_src = (h.next_src + 1) % h.sources.max(1);
@@ -442,7 +450,7 @@ impl<'a> Scheduler<'a> {
             .filter(|s| s.is_ipv6() == v6)
             .count()
             .clamp(1, 255);
-        let host = Host {
+        let mut host = Host {
             phase,
             status,
             mac: None,
@@ -456,7 +464,8 @@ impl<'a> Scheduler<'a> {
             undecided: self.units.port_slots as usize,
             rtt: RttEstimator::new(&self.job.timing),
             cwnd: self.host_cwnd,
-            loss: LossMonitor::default(),
+            loss: Congestion::default(),
+            drops: DropRate::default(),
             icmp: IcmpGuard::new(sources),
             sources: sources as u8,
             next_src: 0,
@@ -466,6 +475,7 @@ impl<'a> Scheduler<'a> {
             started_wall: self.wall(now),
             target,
         };
+        self.resume_host(&mut host);
         self.by_addr.insert(addr, id);
         if let Some(limit) = self.job.timing.host_timeout {
             self.host_deadlines.push(Reverse((now + limit, id)));
@@ -480,6 +490,42 @@ impl<'a> Scheduler<'a> {
             self.finish_host(id, now, false);
         }
         Some(id)
+    }
+
+    /// A host a resumed scan had begun (`ScanJob::resume`): it is up as it was then, its
+    /// decided ports keep their verdicts and only the others are probed.
+    fn resume_host(&self, host: &mut Host) {
+        let Ok(i) = self
+            .job
+            .resume
+            .binary_search_by_key(&host.target.addr, |r| r.addr)
+        else {
+            return;
+        };
+        let old = &self.job.resume[i];
+        host.phase = Phase::Ports;
+        host.status = old.status;
+        host.mac = old.mac;
+        for p in &old.ports {
+            let slot = self.units.list.iter().enumerate().find_map(|(u, unit)| {
+                (unit.kind == Kind::Port && unit.protocol == Some(p.protocol))
+                    .then(|| self.units.slot(u, p.port))
+                    .flatten()
+            });
+            if let Some(slot) = slot {
+                if host.verdicts.get(slot).is_none() {
+                    host.verdicts.set(
+                        slot,
+                        Verdict {
+                            state: p.state,
+                            reason: p.reason,
+                            reason_ttl: p.reason_ttl,
+                        },
+                    );
+                    host.undecided = host.undecided.saturating_sub(1);
+                }
+            }
+        }
     }
 
     fn wall(&self, now: Instant) -> SystemTime {
@@ -641,6 +687,7 @@ impl<'a> Scheduler<'a> {
             self.unreachable(host, verdict, now);
             return;
         }
+        let timeout = self.timeout_of(h);
         let in_flight = self.complete(host, slot);
         let defeat = self.job.defeat_icmp_ratelimit;
         let Some(h) = self.hosts.get_mut(&host) else {
@@ -654,7 +701,9 @@ impl<'a> Scheduler<'a> {
         }
         let dropped = h.icmp.dropped(slot, try_no);
         let closed = verdict.state == PortState::Closed;
-        if info.icmp && !info.from_self && !defeat && h.icmp.icmp_reply(closed, dropped, now) {
+        let pacing_starts =
+            info.icmp && !info.from_self && !defeat && h.icmp.icmp_reply(closed, dropped, now);
+        if pacing_starts {
             self.start_pacing(host, now);
         }
         let Some(h) = self.hosts.get_mut(&host) else {
@@ -667,17 +716,19 @@ impl<'a> Scheduler<'a> {
                 self.group_rtt.sample(d);
             }
             h.max_ok_try = h.max_ok_try.max(try_no);
-            let dropped = try_no > 0;
-            if h.loss.record(dropped) {
-                h.cwnd.on_drop();
-            } else {
-                h.cwnd.on_success();
+            if !pacing_starts {
+                // (The reply that showed the limit answered a probe from before pacing.)
+                h.drops.record(dropped);
             }
-            if self.loss.record(dropped) {
-                self.cwnd.on_drop();
-            } else {
-                self.cwnd.on_success();
-            }
+            // A paced host's missing ICMP errors are its pacer's business (random loss, or a
+            // token it did not have), never a sign of congestion on the path.
+            let dropped = try_no > 0 && !(info.icmp && h.icmp.paced());
+            let retransmission = dropped.then_some(f.sent);
+            apply(&mut h.cwnd, h.loss.reply(retransmission, timeout, now));
+            apply(
+                &mut self.cwnd,
+                self.loss.reply(retransmission, timeout, now),
+            );
         }
         if slot >= self.units.port_slots {
             let answer = match HostAnswer::of(&verdict) {
@@ -734,10 +785,12 @@ impl<'a> Scheduler<'a> {
             return;
         };
         let paced = h.icmp.paced();
-        // A paced host gets at least two retransmissions: its silence must be sure.
+        // A paced host gets at least two retransmissions: its silence must be sure. A host
+        // that lost probes gets as many as its measured loss needs (see `DropRate`).
         let floor = if paced { 2 } else { 1 };
         let allowed = u32::from(h.max_ok_try)
             .saturating_add(1)
+            .max(h.drops.retries_needed(self.units.port_slots))
             .max(floor)
             .min(max_retries.max(if paced { floor } else { 0 }));
         let (tries_done, next_try) = h.icmp.tries(p.slot, p.try_no);
@@ -866,6 +919,7 @@ impl<'a> Scheduler<'a> {
             return;
         };
         h.max_ok_try = 0;
+        h.drops.reset();
         let mut reopen = Vec::new();
         for (slot, v) in h.verdicts.decided(self.units.port_slots) {
             let silence = self.units.list[self.units.unit_of(slot)].silence;
@@ -1086,5 +1140,14 @@ impl<'a> Scheduler<'a> {
     /// Totals so far.
     pub fn stats(&self) -> EngineStats {
         self.stats
+    }
+}
+
+/// Applies a reply's meaning to a congestion window.
+fn apply(cwnd: &mut CongestionWindow, w: Window) {
+    match w {
+        Window::Shrink => cwnd.on_drop(),
+        Window::Grow => cwnd.on_success(),
+        Window::Keep => {}
     }
 }

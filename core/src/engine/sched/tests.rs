@@ -12,6 +12,8 @@ use crate::technique::{
 use crate::timing::Timing;
 use std::sync::Arc;
 
+mod loss;
+
 struct NoBytes;
 
 impl RawProbe for NoBytes {
@@ -98,6 +100,7 @@ fn job(targets: &str, ports: &str, discover: bool, timing: Timing) -> ScanJob {
         sources: Vec::new(),
         defeat_icmp_ratelimit: false,
         after_open: None,
+        resume: Vec::new(),
     }
 }
 
@@ -463,4 +466,51 @@ fn verdicts_take_one_byte_per_slot_and_keep_state_and_reason() {
     assert_eq!(v.undecided(1000).count(), 0);
     v.clear(7);
     assert_eq!(v.undecided(1000).collect::<Vec<_>>(), vec![7]);
+}
+
+/// A resumed host (`ScanJob::resume`): up as before without discovery, its decided ports
+/// kept and never probed again, the others probed; the result holds all of them.
+#[test]
+fn a_resumed_host_probes_only_its_undecided_ports() {
+    let mut job = job("198.18.0.7", "1-10", true, t3());
+    let old = HostResult {
+        addr: "198.18.0.7".parse().expect("ip"),
+        hostnames: vec![],
+        status: HostStatus {
+            up: true,
+            reason: Reason::EchoReply,
+            reason_ttl: 61,
+        },
+        mac: None,
+        ports: (1..=4)
+            .map(|port| PortResult {
+                protocol: Protocol::Tcp,
+                port,
+                state: PortState::Closed,
+                reason: Reason::Reset,
+                reason_ttl: 61,
+            })
+            .collect(),
+        start: SystemTime::UNIX_EPOCH,
+        end: SystemTime::UNIX_EPOCH,
+        timed_out: false,
+        partial: true,
+        times: None,
+    };
+    job.resume = vec![old];
+    let r = simulate(&job, Instant::now(), |_| true, ms(1), None);
+    let probed: std::collections::BTreeSet<u16> = r.sent.iter().map(|(d, _)| d.port()).collect();
+    assert_eq!(
+        probed,
+        (5..=10).collect(),
+        "no discovery probe (port 0) and no decided port again: {:?}",
+        r.sent
+    );
+    assert_eq!(r.hosts.len(), 1);
+    let h = &r.hosts[0];
+    assert!(!h.partial && h.status.up && h.status.reason == Reason::EchoReply);
+    let states: Vec<(u16, PortState)> = h.ports.iter().map(|p| (p.port, p.state)).collect();
+    let mut want: Vec<(u16, PortState)> = (1..=4).map(|p| (p, PortState::Closed)).collect();
+    want.extend((5..=10).map(|p| (p, PortState::Open)));
+    assert_eq!(states, want);
 }
