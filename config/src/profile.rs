@@ -726,7 +726,27 @@ impl Cx<'_> {
             ));
         }
         let deny = match raw.deny.as_ref() {
-            Some(v) => list("scope.deny", v)?,
+            Some(v) => {
+                let entries = self.strings("scope.deny", v)?;
+                let deny = list("scope.deny", v)?;
+                // A deny entry that swallows a whole allow entry is a mistake in the scope
+                // (that allow entry could never be scanned), not a way to write one.
+                for d in &entries {
+                    if let Some(a) = allow_list
+                        .iter()
+                        .find(|a| scanfw_core::scope::Scope::covers(d.get_ref(), a))
+                    {
+                        return Err(self.err(
+                            d.span(),
+                            format!(
+                                "invalid value for `scope.deny`: `{}` covers all of the allowed `{a}`, which could never be scanned (narrow the deny entry or drop the allow entry)",
+                                d.get_ref()
+                            ),
+                        ));
+                    }
+                }
+                deny
+            }
             None => Vec::new(),
         };
         let (line, _) = line_column(self.text, s.span().start);

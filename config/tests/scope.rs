@@ -64,6 +64,10 @@ fn bad_scopes_are_refused_at_their_position() {
             "[scope]\nallow = \"198.18.0.0/24\"\n",
             "expected an array of strings",
         ),
+        (
+            "[scope]\nallow = [\"198.18.0.0/24\", \"198.18.1.5\"]\ndeny = [\"198.18.0.9\", \"198.18.1.0/24\"]\n",
+            "audit.toml:3:23: invalid value for `scope.deny`: `198.18.1.0/24` covers all of the allowed `198.18.1.5`",
+        ),
     ] {
         let e = profile(text).expect_err(text);
         assert!(e.contains(want), "{text:?}\n got: {e}\nwant: {want}");

@@ -141,6 +141,23 @@ impl Scope {
         }
     }
 
+    /// Whether the entry `outer` covers every address of `inner`, for two address, block or
+    /// octet-range entries (host names are never compared: they resolve only at scan time).
+    /// A profile uses it to refuse a `deny` entry that leaves an `allow` entry nothing.
+    pub fn covers(outer: &str, inner: &str) -> bool {
+        let literal = |s: &str| {
+            let host = s.trim().split('/').next().unwrap_or("");
+            host.parse::<IpAddr>().is_ok() || is_octet_form(host)
+        };
+        if !literal(outer) || !literal(inner) {
+            return false;
+        }
+        match (parse(outer), parse(inner)) {
+            (Ok(o), Ok(i)) => intersect(&o, &i).is_some_and(|both| both.count() == i.count()),
+            _ => false,
+        }
+    }
+
     /// Parses the allowed and denied entries, resolving host names (every address).
     pub fn build<S: AsRef<str>>(allow: &[S], deny: &[S]) -> Result<Scope, TargetError> {
         let list = |specs: &[S]| -> Result<Vec<Item>, TargetError> {
@@ -316,6 +333,18 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn covering_entries() {
+        assert!(Scope::covers("198.18.0.0/24", "198.18.0.7"));
+        assert!(Scope::covers("198.18.0.0/24", "198.18.0.0/25"));
+        assert!(Scope::covers("198.18.0.*", "198.18.0.1-20"));
+        assert!(Scope::covers("fd00::/8", "fd00:5ca0::/64"));
+        assert!(!Scope::covers("198.18.0.0/25", "198.18.0.0/24"), "only half");
+        assert!(!Scope::covers("198.18.0.1-20", "198.18.0.0/24"));
+        assert!(!Scope::covers("fd00::/64", "198.18.0.1"), "other family");
+        assert!(!Scope::covers("localhost", "127.0.0.1"), "names are not compared");
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl Item {
         }
     }
 
-    fn count(&self) -> u128 {
+    pub(crate) fn count(&self) -> u128 {
         match self {
             Item::Net(IpNet::V4(n), _) => 1u128 << (32 - n.prefix_len()),
             Item::Net(IpNet::V6(n), _) => {
