@@ -43,7 +43,9 @@ enum Format {
 fn output(spec: &str) -> Result<(Format, Option<PathBuf>), String> {
     let (name, path) = match spec.split_once('=') {
         Some((n, p)) if p.trim().is_empty() => {
-            return Err(format!("output `{spec}`: the path after `=` is empty ({n}=FILE)"))
+            return Err(format!(
+                "output `{spec}`: the path after `=` is empty ({n}=FILE)"
+            ))
         }
         Some((n, "-")) => (n, None),
         Some((n, p)) => (n, Some(PathBuf::from(p))),
@@ -159,7 +161,10 @@ fn xml(old: &Snapshot, new: &Snapshot, findings: &[Finding]) -> Result<String, S
     root.push_attribute(("old", old.source.as_str()));
     root.push_attribute(("new", new.source.as_str()));
     root.push_attribute(("version", scanfw_core::VERSION));
-    root.push_attribute(("compliant", if findings.is_empty() { "true" } else { "false" }));
+    root.push_attribute((
+        "compliant",
+        if findings.is_empty() { "true" } else { "false" },
+    ));
     root.push_attribute(("checked_hosts", checked.as_str()));
     e(w.write_event(Event::Start(root)))?;
     for f in findings {
@@ -196,7 +201,11 @@ pub fn main(args: &[String]) -> ExitCode {
     } else {
         cli.outputs.clone()
     };
-    let outputs = match specs.iter().map(|s| output(s)).collect::<Result<Vec<_>, _>>() {
+    let outputs = match specs
+        .iter()
+        .map(|s| output(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(o) => o,
         Err(e) => {
             say(&e);

@@ -58,12 +58,22 @@ fn same_is_0_changed_is_3_with_the_changes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let same = diff(dir.path(), OLD_XML, &new_json(&[22, 80]), &[]);
     assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
-    assert!(text(&same.stdout).contains("No change."), "{}", text(&same.stdout));
+    assert!(
+        text(&same.stdout).contains("No change."),
+        "{}",
+        text(&same.stdout)
+    );
     let changed = diff(dir.path(), OLD_XML, &new_json(&[22, 443]), &[]);
     assert_eq!(changed.status.code(), Some(3));
     let out = text(&changed.stdout);
-    assert!(out.contains("closed-since 198.18.0.2 80/tcp  closed"), "{out}");
-    assert!(out.contains("new-open     198.18.0.2 443/tcp open"), "{out}");
+    assert!(
+        out.contains("closed-since 198.18.0.2 80/tcp  closed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("new-open     198.18.0.2 443/tcp open"),
+        "{out}"
+    );
     assert!(out.contains("2 changes."), "{out}");
 }
 
@@ -106,13 +116,32 @@ fn bad_input_is_exit_2() {
     for (old, new, extra, want) in [
         ("", OLD_XML, &[][..], "starts with neither"),
         ("{\"scanner\":\"nmap\"}", OLD_XML, &[], "scanner"),
-        (OLD_XML, OLD_XML, &["-o", "html"], "unknown diff output format"),
-        (OLD_XML, OLD_XML, &["-o", "json", "-o", "table"], "at most one diff output"),
-        (OLD_XML, OLD_XML, &["-o", "json="], "path after `=` is empty"),
+        (
+            OLD_XML,
+            OLD_XML,
+            &["-o", "html"],
+            "unknown diff output format",
+        ),
+        (
+            OLD_XML,
+            OLD_XML,
+            &["-o", "json", "-o", "table"],
+            "at most one diff output",
+        ),
+        (
+            OLD_XML,
+            OLD_XML,
+            &["-o", "json="],
+            "path after `=` is empty",
+        ),
     ] {
         let r = diff(dir.path(), old, new, extra);
         assert_eq!(r.status.code(), Some(2), "{extra:?}: {}", text(&r.stderr));
-        assert!(text(&r.stderr).contains(want), "{extra:?}: {}", text(&r.stderr));
+        assert!(
+            text(&r.stderr).contains(want),
+            "{extra:?}: {}",
+            text(&r.stderr)
+        );
     }
     let missing = Command::new(SCANFW)
         .args(["diff", "/nonexistent/a.xml", "/nonexistent/b.xml"])
@@ -120,6 +149,9 @@ fn bad_input_is_exit_2() {
         .expect("run");
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot read report"));
-    let one = Command::new(SCANFW).args(["diff", "a.xml"]).output().expect("run");
+    let one = Command::new(SCANFW)
+        .args(["diff", "a.xml"])
+        .output()
+        .expect("run");
     assert_eq!(one.status.code(), Some(2), "a missing operand is bad usage");
 }

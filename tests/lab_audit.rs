@@ -311,7 +311,16 @@ fn lab_audit_baseline_new_open_exit_3_and_diff_agrees() {
     assert_eq!(r.status.code(), Some(0), "{}", r.stderr);
     let mut baselines = vec![path("base.json"), path("base.xml")];
     if lab::which("nmap").is_some() {
-        let args = ["-n", "-Pn", "-sS", "-p", "22,80,7777", "-oX", &path("nmap.xml"), &t];
+        let args = [
+            "-n",
+            "-Pn",
+            "-sS",
+            "-p",
+            "22,80,7777",
+            "-oX",
+            &path("nmap.xml"),
+            &t,
+        ];
         let r = lab
             .run_in_scanner_timeout("nmap", &args, Duration::from_secs(120))
             .unwrap_or_else(|e| panic!("running nmap: {e}"));
@@ -349,7 +358,11 @@ fn lab_audit_baseline_new_open_exit_3_and_diff_agrees() {
         assert_eq!(json["audit"]["compliant"], false);
         let xml = read("now.xml");
         xml_validates(Path::new(&path("now.xml")), &xml);
-        assert_eq!(xml.matches("<elem key=\"kind\">new-open</elem>").count(), 1, "{xml}");
+        assert_eq!(
+            xml.matches("<elem key=\"kind\">new-open</elem>").count(),
+            1,
+            "{xml}"
+        );
         assert_eq!(xml.matches("<elem key=\"kind\">").count(), 1, "{xml}");
         let junit = read("now.junit.xml");
         assert_eq!(junit_total(&junit, "failures"), "1", "{junit}");
@@ -360,15 +373,127 @@ fn lab_audit_baseline_new_open_exit_3_and_diff_agrees() {
         .args(["diff", &path("base.xml"), &path("now.json"), "-o", "json"])
         .output()
         .expect("run scanfw diff");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let diff: Value = serde_json::from_slice(&out.stdout).expect("diff json");
     assert_eq!(
         findings(&diff),
-        [format!("new-open {t} 7777/tcp open baseline {}", path("base.xml"))]
+        [format!(
+            "new-open {t} 7777/tcp open baseline {}",
+            path("base.xml")
+        )]
     );
     let same = Command::new(SCANFW)
         .args(["diff", &path("base.json"), &path("base.xml")])
         .output()
         .expect("run scanfw diff");
-    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+}
+
+/// (d) Resume: a SYN audit of the lab stopped half-way (SIGTERM) and resumed with
+/// `--resume` writes the JSON of one uninterrupted run: the same hosts, ports, states,
+/// reasons, host counts and audit object.
+#[test]
+fn lab_audit_interrupted_and_resumed_equals_one_run() {
+    let Some(lab) = lab::require(layout()) else {
+        return;
+    };
+    let t = lab.target_v4();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let profile = |json: &str, state: &str| {
+        format!(
+            r#"targets = ["{t}"]
+ports = "T:1-20000"
+technique = "syn"
+state = "{state}"
+
+[timing]
+max_rate = 4000
+
+[[expect]]
+hosts = "{t}"
+open = "T:22,80,443"
+allowed = "T:1,8080"
+
+[[output]]
+format = "json"
+path = "{json}"
+"#
+        )
+    };
+    std::fs::write(
+        path("one.toml"),
+        profile(&path("one.json"), &path("one.state")),
+    )
+    .expect("w");
+    std::fs::write(
+        path("two.toml"),
+        profile(&path("two.json"), &path("two.state")),
+    )
+    .expect("w");
+    let run = |args: Vec<String>| {
+        let r = lab
+            .run_in_scanner_timeout(SCANFW, &args, Duration::from_secs(120))
+            .unwrap_or_else(|e| panic!("running scanfw: {e}"));
+        eprintln!(
+            "`{}`: {:.2?}, exit {}\n{}",
+            r.cmdline, r.elapsed, r.status, r.stderr
+        );
+        r
+    };
+    let one = run(vec!["-n".into(), "-c".into(), path("one.toml")]);
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "the lab's open ports below 20000 are the allowed ones"
+    );
+    // The same audit, stopped half-way through.
+    let scanner_ns = lab.scanner_ns.clone();
+    let two_toml = path("two.toml");
+    let child = std::process::Command::new("ip")
+        .args(["netns", "exec", &scanner_ns, SCANFW, "-n", "-c", &two_toml])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(one.elapsed / 2);
+    // SAFETY: signalling our own child (`ip netns exec` execs scanfw in place).
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let first = child.wait_with_output().expect("wait");
+    assert_eq!(
+        first.status.code(),
+        Some(130),
+        "interrupted: {}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let cut: Value =
+        serde_json::from_str(&std::fs::read_to_string(path("two.json")).expect("json"))
+            .expect("json");
+    assert_eq!(
+        cut["audit"]["compliant"], false,
+        "an interrupted audit is not compliant"
+    );
+    let resumed = run(vec!["--resume".into(), path("two.state")]);
+    assert_eq!(resumed.status.code(), Some(0), "{}", resumed.stderr);
+    let read = |n: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path(n)).expect("json")).expect("json")
+    };
+    let (a, b) = (read("one.json"), read("two.json"));
+    let ports = |v: &Value| v["hosts"][0]["ports"].clone();
+    assert_eq!(ports(&a).as_array().map(Vec::len), Some(20000));
+    assert_eq!(ports(&b), ports(&a), "resumed ports differ from one run");
+    assert_eq!(b["hosts"][0]["status"], a["hosts"][0]["status"]);
+    assert_eq!(b["stats"]["hosts"], a["stats"]["hosts"]);
+    assert_eq!(b["audit"], a["audit"], "the audit object");
+    assert_eq!(b["audit"]["compliant"], true);
 }

@@ -18,8 +18,8 @@ const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
 
 /// Per host address: its ports as (protocol, port, state, reason); plus the host counts.
 fn summary(path: &Path) -> (BTreeMap<String, Vec<(String, u64, String, String)>>, Value) {
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("json"))
-        .expect("valid JSON");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("json")).expect("valid JSON");
     let mut hosts = BTreeMap::new();
     for h in doc["hosts"].as_array().expect("hosts") {
         let ports = h["ports"]
@@ -58,14 +58,26 @@ fn held(state: &Path) -> (usize, usize) {
 fn an_interrupted_scan_resumed_equals_one_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = |n: &str| dir.path().join(n);
-    let scan = ["-n", "-sT", "--unprivileged", "-p", "1-12000", "127.0.0.0/27"];
+    let scan = [
+        "-n",
+        "-sT",
+        "--unprivileged",
+        "-p",
+        "1-12000",
+        "127.0.0.0/27",
+    ];
     let t_ref = Instant::now();
     let reference = Command::new(SCANFW)
         .args(scan)
         .args(["-o", &format!("json={}", p("one.json").display())])
         .output()
         .expect("run");
-    assert_eq!(reference.status.code(), Some(0), "{}", text(&reference.stderr));
+    assert_eq!(
+        reference.status.code(),
+        Some(0),
+        "{}",
+        text(&reference.stderr)
+    );
     let half = t_ref.elapsed() / 2;
 
     // The same scan with a state file, stopped once a few hosts are done.
@@ -87,10 +99,21 @@ fn an_interrupted_scan_resumed_equals_one_run() {
         "stopped after {half:?}: {done} hosts finished, {partial} cut short: {}",
         text(&first.stderr)
     );
-    assert_eq!(first.status.code(), Some(130), "interrupted: {}", text(&first.stderr));
-    assert!(done < 32, "the scan was stopped before the end ({done} hosts)");
+    assert_eq!(
+        first.status.code(),
+        Some(130),
+        "interrupted: {}",
+        text(&first.stderr)
+    );
+    assert!(
+        done < 32,
+        "the scan was stopped before the end ({done} hosts)"
+    );
     let (cut, _) = summary(&p("two.json"));
-    assert!(cut.len() < 32, "the interrupted run's output holds part of the hosts");
+    assert!(
+        cut.len() < 32,
+        "the interrupted run's output holds part of the hosts"
+    );
 
     // Resumed with the stored arguments: the same outputs as one run.
     let resumed = Command::new(SCANFW)
@@ -118,30 +141,63 @@ fn state_files_of_other_scans_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = |n: &str| dir.path().join(n);
     let state = p("s.state").display().to_string();
-    std::fs::write(p("audit.toml"), "targets = [\"127.0.0.1\"]\nports = \"1-50\"\n").expect("write");
+    std::fs::write(
+        p("audit.toml"),
+        "targets = [\"127.0.0.1\"]\nports = \"1-50\"\n",
+    )
+    .expect("write");
     let first = Command::new(SCANFW)
-        .args(["-c", &p("audit.toml").display().to_string(), "-sT", "--unprivileged"])
-        .args(["--state", &state, "-o", &format!("json={}", p("a.json").display())])
+        .args([
+            "-c",
+            &p("audit.toml").display().to_string(),
+            "-sT",
+            "--unprivileged",
+        ])
+        .args([
+            "--state",
+            &state,
+            "-o",
+            &format!("json={}", p("a.json").display()),
+        ])
         .output()
         .expect("run");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     // The profile changes: the stored arguments now mean another scan.
-    std::fs::write(p("audit.toml"), "targets = [\"127.0.0.1\"]\nports = \"1-60\"\n").expect("write");
-    let r = Command::new(SCANFW).args(["--resume", &state]).output().expect("resume");
+    std::fs::write(
+        p("audit.toml"),
+        "targets = [\"127.0.0.1\"]\nports = \"1-60\"\n",
+    )
+    .expect("write");
+    let r = Command::new(SCANFW)
+        .args(["--resume", &state])
+        .output()
+        .expect("resume");
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).contains("was written by another scan"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("was written by another scan"),
+        "{}",
+        text(&r.stderr)
+    );
     // Extra arguments next to --resume.
     let r = Command::new(SCANFW)
         .args(["--resume", &state, "-p", "80"])
         .output()
         .expect("resume");
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).contains("takes no other arguments"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("takes no other arguments"),
+        "{}",
+        text(&r.stderr)
+    );
     // Not a state file at all.
     let r = Command::new(SCANFW)
         .args(["--resume", &p("audit.toml").display().to_string()])
         .output()
         .expect("resume");
     assert_eq!(r.status.code(), Some(2));
-    assert!(text(&r.stderr).contains("not a usable scanfw state file"), "{}", text(&r.stderr));
+    assert!(
+        text(&r.stderr).contains("not a usable scanfw state file"),
+        "{}",
+        text(&r.stderr)
+    );
 }

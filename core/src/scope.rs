@@ -341,10 +341,16 @@ mod tests {
         assert!(Scope::covers("198.18.0.0/24", "198.18.0.0/25"));
         assert!(Scope::covers("198.18.0.*", "198.18.0.1-20"));
         assert!(Scope::covers("fd00::/8", "fd00:5ca0::/64"));
-        assert!(!Scope::covers("198.18.0.0/25", "198.18.0.0/24"), "only half");
+        assert!(
+            !Scope::covers("198.18.0.0/25", "198.18.0.0/24"),
+            "only half"
+        );
         assert!(!Scope::covers("198.18.0.1-20", "198.18.0.0/24"));
         assert!(!Scope::covers("fd00::/64", "198.18.0.1"), "other family");
-        assert!(!Scope::covers("localhost", "127.0.0.1"), "names are not compared");
+        assert!(
+            !Scope::covers("localhost", "127.0.0.1"),
+            "names are not compared"
+        );
     }
 
     #[test]

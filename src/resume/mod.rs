@@ -88,7 +88,12 @@ impl Saved {
 
 /// A description of what a scan probes, compared on resume: the targets and exclusions as
 /// resolved, and each technique with its protocol and ports, and the discovery setting.
-pub fn fingerprint(targets: &[String], excludes: &[String], scans: &[String], discovery: &str) -> String {
+pub fn fingerprint(
+    targets: &[String],
+    excludes: &[String],
+    scans: &[String],
+    discovery: &str,
+) -> String {
     format!(
         "targets={}; exclude={}; scans={}; discovery={discovery}",
         targets.join(","),
@@ -160,7 +165,11 @@ fn parse(text: &str) -> Result<Saved, String> {
         v[k].as_array()
             .ok_or_else(|| format!("`{k}`: expected a list"))?
             .iter()
-            .map(|x| x.as_str().map(str::to_string).ok_or(format!("`{k}`: expected strings")))
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .ok_or(format!("`{k}`: expected strings"))
+            })
             .collect()
     };
     let hosts = |k: &str| -> Result<Vec<HostResult>, String> {

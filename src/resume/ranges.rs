@@ -84,7 +84,11 @@ impl Ranges {
                 loop {
                     // The largest block aligned at x that ends by hi (a /0 of IPv6 is given
                     // as two /1, which u128 arithmetic can express).
-                    let mut k = if x == 0 { bits.min(127) } else { x.trailing_zeros().min(bits) };
+                    let mut k = if x == 0 {
+                        bits.min(127)
+                    } else {
+                        x.trailing_zeros().min(bits)
+                    };
                     while k > 0 && x + ((1u128 << k) - 1) > hi {
                         k -= 1;
                     }
@@ -102,8 +106,14 @@ impl Ranges {
 
     /// Every address, in order (for feeding an audit; a large set is long).
     pub fn iter(&self) -> impl Iterator<Item = IpAddr> + '_ {
-        let v4 = self.v4.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|n| addr(false, n)));
-        let v6 = self.v6.iter().flat_map(|&(lo, hi)| (lo..=hi).map(|n| addr(true, n)));
+        let v4 = self
+            .v4
+            .iter()
+            .flat_map(|&(lo, hi)| (lo..=hi).map(|n| addr(false, n)));
+        let v6 = self
+            .v6
+            .iter()
+            .flat_map(|&(lo, hi)| (lo..=hi).map(|n| addr(true, n)));
         v4.chain(v6)
     }
 

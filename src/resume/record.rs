@@ -33,15 +33,18 @@ pub fn to_json(h: &HostResult) -> Value {
 }
 
 fn s<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
-    v.as_str().ok_or_else(|| format!("{what}: expected a string"))
+    v.as_str()
+        .ok_or_else(|| format!("{what}: expected a string"))
 }
 
 fn n(v: &Value, what: &str) -> Result<u64, String> {
-    v.as_u64().ok_or_else(|| format!("{what}: expected a number"))
+    v.as_u64()
+        .ok_or_else(|| format!("{what}: expected a number"))
 }
 
 fn b(v: &Value, what: &str) -> Result<bool, String> {
-    v.as_bool().ok_or_else(|| format!("{what}: expected true or false"))
+    v.as_bool()
+        .ok_or_else(|| format!("{what}: expected true or false"))
 }
 
 fn u8_of(v: &Value, what: &str) -> Result<u8, String> {
@@ -62,7 +65,10 @@ pub fn from_json(v: &Value) -> Result<HostResult, String> {
     let addr = s(&v["addr"], "addr")?;
     let addr = addr.parse().map_err(|_| format!("bad address `{addr}`"))?;
     let mut hostnames = Vec::new();
-    for h in v["hostnames"].as_array().ok_or("hostnames: expected a list")? {
+    for h in v["hostnames"]
+        .as_array()
+        .ok_or("hostnames: expected a list")?
+    {
         let kind = match s(&h[1], "hostname kind")? {
             "user" => HostnameKind::User,
             "PTR" => HostnameKind::Ptr,

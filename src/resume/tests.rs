@@ -13,7 +13,11 @@ fn host(addr: &str, up: bool, partial: bool) -> HostResult {
         hostnames: vec![],
         status: HostStatus {
             up,
-            reason: if up { Reason::SynAck } else { Reason::NoResponse },
+            reason: if up {
+                Reason::SynAck
+            } else {
+                Reason::NoResponse
+            },
             reason_ttl: 0,
         },
         mac: None,
@@ -29,14 +33,24 @@ fn host(addr: &str, up: bool, partial: bool) -> HostResult {
 #[test]
 fn ranges_merge_and_cover_exactly() {
     let mut r = Ranges::default();
-    for a in ["198.18.0.5", "198.18.0.3", "198.18.0.4", "198.18.0.7", "198.18.0.6", "fd00::1"] {
+    for a in [
+        "198.18.0.5",
+        "198.18.0.3",
+        "198.18.0.4",
+        "198.18.0.7",
+        "198.18.0.6",
+        "fd00::1",
+    ] {
         r.insert(ip(a));
     }
     r.insert(ip("198.18.0.4"));
     assert_eq!(r.len(), 6);
     assert!(r.contains(ip("198.18.0.3")) && r.contains(ip("198.18.0.7")));
     assert!(!r.contains(ip("198.18.0.2")) && !r.contains(ip("198.18.0.8")));
-    assert_eq!(r.blocks(), ["198.18.0.3/32", "198.18.0.4/30", "fd00::1/128"]);
+    assert_eq!(
+        r.blocks(),
+        ["198.18.0.3/32", "198.18.0.4/30", "fd00::1/128"]
+    );
     assert_eq!(Ranges::from_json(&r.to_json()), Ok(r.clone()));
     let all: Vec<String> = r.iter().map(|a| a.to_string()).collect();
     assert_eq!(all.len(), 6);
@@ -76,18 +90,28 @@ fn the_recorder_writes_what_load_reads() {
     let back = load(&path).expect("load");
     assert!(back.partial.is_empty());
     assert_eq!(back.up.len(), 2);
-    assert!(!dir.path().join("scan.state.tmp").exists(), "written beside, then renamed");
+    assert!(
+        !dir.path().join("scan.state.tmp").exists(),
+        "written beside, then renamed"
+    );
 }
 
 #[test]
 fn damaged_files_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.state");
-    for text in ["", "{}", "{\"scanfw_state\": 2}", "{\"scanfw_state\": 1, \"args\": [1]}"] {
+    for text in [
+        "",
+        "{}",
+        "{\"scanfw_state\": 2}",
+        "{\"scanfw_state\": 1, \"args\": [1]}",
+    ] {
         std::fs::write(&path, text).expect("write");
         let e = load(&path).expect_err(text).to_string();
         assert!(e.contains("not a usable scanfw state file"), "{text}: {e}");
     }
-    let e = load(&dir.path().join("missing")).expect_err("missing").to_string();
+    let e = load(&dir.path().join("missing"))
+        .expect_err("missing")
+        .to_string();
     assert!(e.contains("state file"), "{e}");
 }
