@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares an nmap-format XML file (from nmap or scanfw) with the lab layout.
 
-usage: accuracy.py FILE.xml TECHNIQUE(syn|connect) PORTSPEC HOSTS...
+usage: accuracy.py FILE.xml TECHNIQUE(syn|connect|fin|null|xmas|ack|udp|udp-loss) PORTSPEC HOSTS...
 Prints: "<hosts> <ports checked> <wrong>" and the first wrong ports on stderr.
 """
 import sys
@@ -16,9 +16,21 @@ PORTUNREACH = {111}
 
 
 UDP_OPEN = {53, 7}
+# bench/loss.sh's UDP layout: UDP_OPEN plus these.
+UDP_SILENT = {199, 9999, 135, 250}
+UDP_ADMIN = {138}
+UDP_HOSTUNREACH = {139}
 
 
 def expected(port, technique):
+    if technique == "udp-loss":
+        if port in UDP_SILENT:
+            return ("open|filtered", "no-response")
+        if port in UDP_ADMIN:
+            return ("filtered", "admin-prohibited")
+        if port in UDP_HOSTUNREACH:
+            return ("filtered", "host-unreach")
+        technique = "udp"
     if technique == "udp":
         return ("open", "udp-response") if port in UDP_OPEN else ("closed", "port-unreach")
     if technique in ("fin", "null", "xmas", "ack"):

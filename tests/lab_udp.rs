@@ -245,7 +245,12 @@ fn limited_1_300(
 
 /// Number of ports in 1-300 whose answer is an ICMP error (what the limit throttles).
 fn icmp_ports_1_300(layout: &Layout) -> usize {
-    (1..=300u16)
+    icmp_ports_up_to(layout, 300)
+}
+
+/// Number of ports in 1-`last` whose answer is an ICMP error.
+fn icmp_ports_up_to(layout: &Layout, last: u16) -> usize {
+    (1..=last)
         .filter(|&p| layout.udp_kind(p).answers_icmp())
         .count()
 }
@@ -578,6 +583,74 @@ fn f_mixed_syn_udp_json_and_xml() {
         "{label}: XML lists + extraports cover every port ({:?})",
         xh.extraports
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// (h): a 5 % lossy link to a target that rate-limits its ICMP errors (issue 9, "Loss").
+
+/// Loss on the link in (h): the target drops this share of the packets entering it.
+const LOSS_PERCENT: u8 = 5;
+/// Ports of (h), as (c): 1-300 hold every UDP kind of the standard layout; the loss-free
+/// scan takes about 33 s at 10 ICMP errors per second.
+const LOSSY_PORTS: u16 = 300;
+
+/// (h) `-sU -p 1-300` through a link that loses 5 % of the probes at random, to a target
+/// that answers 10 ICMP errors per second: random loss must not read as a rate limit that
+/// keeps slowing the pace or as congestion; every port exact (a lost probe's answer is
+/// drawn again by a retransmission, a lost probe to a silent port proves nothing new).
+#[test]
+fn h_udp_lossy_link() {
+    let layout = Layout::standard()
+        .with_udp_standard()
+        .with_icmp_ratelimit_ms(LIMIT_MS)
+        .with_loss(LOSS_PERCENT);
+    let Some(lab) = lab::require(layout) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json = dir.path().join("scan.json");
+    let target = lab.target(Family::V4);
+    let label = "udp v4 1-300, 10/s, 5% loss";
+    let spec = format!("1-{LOSSY_PORTS}");
+    // A hang guard, not a timing assertion: the loss-free scan takes about 33 s.
+    let (r, text) = scan(
+        &lab,
+        &["-sU", "-p", &spec],
+        &json,
+        &target,
+        Duration::from_secs(280),
+    );
+    print_stats(label, &text, usize::from(LOSSY_PORTS));
+    let host = single_host(
+        parse_scanfw_json(&text).unwrap_or_else(|e| panic!("scanfw JSON: {e}")),
+        &target,
+        "",
+    );
+    let got = ports_of(&host, "udp", &["udp"], label);
+    let ports: Vec<u16> = (1..=LOSSY_PORTS).collect();
+    let kinds: BTreeSet<UdpKind> = ports.iter().map(|&p| lab.layout.udp_kind(p)).collect();
+    assert_eq!(kinds.len(), 8, "{label}: every UDP kind among the ports");
+    let bad = udp_mismatches(&lab.layout, Family::V4, &ports, &got, label);
+    assert!(
+        bad.is_empty(),
+        "{label}: {} problems:\n{}\n--- stderr ---\n{}",
+        bad.len(),
+        summarize(&bad),
+        r.stderr
+    );
+    let dropped = lab
+        .loss_dropped()
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let n = icmp_ports_up_to(&lab.layout, LOSSY_PORTS);
+    eprintln!(
+        "timing: h_udp_lossy_link: {:.2?} for {n} ICMP-answering ports at {} per s (the limit \
+         alone needs ~{:.1} s after a burst of 6); the loss rule dropped {dropped} packets",
+        r.elapsed,
+        1000 / LIMIT_MS,
+        (n.saturating_sub(6)) as f64 * f64::from(LIMIT_MS) / 1000.0
+    );
+    // The loss rule must really have been in effect: at 5 %, some of the ~300 probes.
+    assert!(dropped > 0, "{label}: the loss rule dropped nothing");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -9,6 +9,11 @@
 //! `interval = elapsed / replies` is the time the target needs per error, for all our source
 //! addresses together. From then on each source address sends to that host at most once per
 //! `interval * sources * 1.05`, so every probe finds a token, and silence means silence again.
+//!
+//! While paced, a probe can still go unanswered: the link lost it, or the target's budget
+//! shrank. The two differ in how they depend on the pace (random loss takes the same share at
+//! any pace, a shortage vanishes when we slow down), so the pace is judged per epoch of
+//! replies against a baseline of random loss, and only an epoch well above it slows the pace.
 
 use crate::timing::Pacer;
 use std::time::{Duration, Instant};
@@ -27,15 +32,23 @@ const MIN_SPAN: Duration = Duration::from_millis(300);
 const MAX_SAMPLES: usize = 8192;
 /// Safety margin on the measured interval.
 const MARGIN: f64 = 1.05;
-/// Interval growth when a paced probe still found no token.
+/// Interval growth when paced probes found no token.
 const SLOWER: f64 = 1.1;
-/// Interval shrink after a streak of clean paced replies (the estimate may be cautious).
+/// Interval shrink after an epoch with no sign of a shortage (the estimate may be cautious;
+/// never faster than the measured rate itself, i.e. the margin may be used up).
 const FASTER: f64 = 0.97;
-const CLEAN_STREAK: u32 = 30;
-/// At most one slow-down per this many intervals (drops come in bunches, like losses in TCP,
-/// which also backs off once per round trip), and never slower than this many times the
-/// measured interval.
-const SLOWDOWN_SPACING: u32 = 20;
+/// Paced ICMP replies per judgement of the pace.
+const EPOCH: u32 = 20;
+/// An epoch shows a shortage of tokens when its drops exceed what the random-loss baseline
+/// explains by this many standard deviations, plus one drop.
+const SIGMAS: f64 = 3.0;
+/// The first epoch has no baseline yet: above this share of drops it shows a shortage.
+const FIRST_SHORT: f64 = 0.25;
+/// Weight of an epoch in the random-loss baseline, and of an epoch that showed a shortage (it
+/// teaches the baseline only slowly: a real shortage is cured by slowing down long before).
+const WEIGHT: f64 = 0.25;
+const SHORT_WEIGHT: f64 = 0.05;
+/// Never slower than this many times the measured interval.
 const SLOWEST: f64 = 8.0;
 
 /// Per-host detector and, once limited, one pacer per source address.
@@ -52,11 +65,14 @@ pub struct RateLimit {
     /// Replies before this instant may answer probes sent before pacing began: they say
     /// nothing about the paced rate.
     grace_until: Option<Instant>,
-    /// Paced ICMP replies since the interval last changed, none of them a drop.
-    clean: u32,
-    /// The interval first measured, and when the pace was last slowed.
+    /// The interval first measured.
     measured: Duration,
-    last_slowdown: Option<Instant>,
+    /// Paced replies and drops in the current epoch.
+    epoch_replies: u32,
+    epoch_drops: u32,
+    /// The share of paced replies that answer a retransmission because of random loss
+    /// alone (an average over epochs without a shortage).
+    baseline: Option<f64>,
 }
 
 impl RateLimit {
@@ -71,41 +87,18 @@ impl RateLimit {
             pacers: None,
             interval: Duration::ZERO,
             grace_until: None,
-            clean: 0,
             measured: Duration::ZERO,
-            last_slowdown: None,
+            epoch_replies: 0,
+            epoch_drops: 0,
+            baseline: None,
         }
     }
 
     /// Records an ICMP error reply (`dropped`: it answered a retransmission). Returns true when
     /// this reply shows the host rate-limits: pacing starts now.
     pub fn icmp_reply(&mut self, dropped: bool, at: Instant) -> bool {
-        if let Some(pacers) = self.pacers.as_mut() {
-            // Paced, yet a probe found no token: the estimate was a little fast. Slow down
-            // by a tenth (tokens the target saves while we probe open ports are the slack).
-            // Additive-increase, multiplicative-decrease around the measured rate: a little
-            // faster after a clean streak, a tenth slower after a probe found no token.
-            let spaced = self
-                .last_slowdown
-                .is_none_or(|t| at >= t + self.interval * SLOWDOWN_SPACING);
-            let factor = if dropped && self.grace_until.is_none_or(|g| at >= g) {
-                (spaced && self.interval < self.measured.mul_f64(SLOWEST)).then(|| {
-                    self.last_slowdown = Some(at);
-                    SLOWER
-                })
-            } else if !dropped {
-                self.clean += 1;
-                (self.clean >= CLEAN_STREAK).then_some(FASTER)
-            } else {
-                None
-            };
-            if let Some(f) = factor {
-                self.clean = 0;
-                self.interval = self.interval.mul_f64(f);
-                for p in pacers.iter_mut() {
-                    p.set_interval(self.interval);
-                }
-            }
+        if self.pacers.is_some() {
+            self.paced_reply(dropped, at);
             return false;
         }
         self.replies += 1;
@@ -147,7 +140,60 @@ impl RateLimit {
         true
     }
 
-    /// Ignore drops until `until` (probes sent before pacing are still being answered).
+    /// A paced ICMP reply: the pace is judged once per epoch of replies.
+    ///
+    /// A paced probe goes unanswered either because the link lost it or because the target
+    /// had no token left. Random loss takes the same share of probes at any pace; a pace too
+    /// fast for the target's budget adds drops that vanish when it slows down. So drops are
+    /// compared with a baseline, the share random loss alone explains: an epoch well above
+    /// it (by binomial noise) slows the pace by a tenth; any other epoch teaches the
+    /// baseline and speeds the pace up a little, never past the measured rate. A steady
+    /// 5 % loss thus keeps the measured pace; slowing on every drop would make it crawl.
+    fn paced_reply(&mut self, dropped: bool, at: Instant) {
+        if self.grace_until.is_some_and(|g| at < g) {
+            return;
+        }
+        self.epoch_replies += 1;
+        self.epoch_drops += u32::from(dropped);
+        if self.epoch_replies < EPOCH {
+            return;
+        }
+        let (n, d) = (f64::from(self.epoch_replies), f64::from(self.epoch_drops));
+        self.epoch_replies = 0;
+        self.epoch_drops = 0;
+        let limit = match self.baseline {
+            None => FIRST_SHORT * n,
+            Some(b) => b * n + SIGMAS * (b * (1.0 - b) * n).sqrt() + 1.0,
+        };
+        let factor = if d > limit {
+            // A shortage that persists at every pace is random loss after all (the link got
+            // worse); one that slowing cures is not. Such epochs raise the baseline slowly, and
+            // no further than their limit.
+            if let Some(b) = self.baseline {
+                self.baseline = Some(b + ((limit / n).min(1.0) - b) * SHORT_WEIGHT);
+            }
+            (self.interval < self.measured.mul_f64(SLOWEST)).then_some(SLOWER)
+        } else {
+            // A first epoch starts the baseline with one drop and one clean reply added: one
+            // clean epoch does not promise a clean link.
+            self.baseline = Some(match self.baseline {
+                Some(b) => b + (d / n - b) * WEIGHT,
+                None => (d + 1.0) / (n + 2.0),
+            });
+            Some(FASTER)
+        };
+        if let Some(f) = factor {
+            let fastest = self.measured.div_f64(MARGIN);
+            self.interval = self.interval.mul_f64(f).max(fastest);
+            if let Some(pacers) = self.pacers.as_mut() {
+                for p in pacers.iter_mut() {
+                    p.set_interval(self.interval);
+                }
+            }
+        }
+    }
+
+    /// Ignore replies until `until` (probes sent before pacing are still being answered).
     pub fn grace(&mut self, until: Instant) {
         self.grace_until = Some(until);
     }
@@ -217,29 +263,98 @@ mod tests {
         assert_eq!(r.ready(now), Ok(0));
         r.sent(0, now);
         assert_eq!(r.ready(now), Err(now + r.interval()));
-        let before = r.interval();
+        let measured = r.interval();
         assert!(!r.icmp_reply(true, now), "already paced");
-        assert_eq!(
-            r.interval(),
-            before.mul_f64(SLOWER),
-            "a drop while paced slows down"
-        );
-        assert!(!r.icmp_reply(true, now));
-        assert_eq!(
-            r.interval(),
-            before.mul_f64(SLOWER),
-            "one slow-down per bunch of drops"
-        );
-        let slower = before.mul_f64(SLOWER);
-        for _ in 0..CLEAN_STREAK - 1 {
-            assert!(!r.icmp_reply(false, now));
+        assert_eq!(r.interval(), measured, "one drop alone changes nothing");
+        // An epoch of drops well above what random loss explains: a shortage, slow down.
+        epoch(&mut r, EPOCH - 1, now);
+        let slower = measured.mul_f64(SLOWER);
+        assert_eq!(r.interval(), slower, "a shortage slows the pace by a tenth");
+        // Clean epochs speed up a little, but never past the measured rate itself.
+        epoch(&mut r, 0, now);
+        assert_eq!(r.interval(), slower.mul_f64(FASTER));
+        for _ in 0..20 {
+            epoch(&mut r, 0, now);
         }
-        assert_eq!(r.interval(), slower, "a short clean streak changes nothing");
-        r.icmp_reply(false, now);
-        assert_eq!(
-            r.interval(),
-            slower.mul_f64(FASTER),
-            "a full clean streak speeds up a little"
+        assert_eq!(r.interval(), measured.div_f64(MARGIN));
+    }
+
+    /// One epoch of paced replies, `drops` of them answering retransmissions.
+    fn epoch(r: &mut RateLimit, drops: u32, at: Instant) {
+        for i in 0..EPOCH {
+            assert!(!r.icmp_reply(i < drops, at), "already paced");
+        }
+    }
+
+    /// A host paced at one error per second (detected as in the test above).
+    fn paced_at_one_per_second(t0: Instant) -> RateLimit {
+        let mut r = RateLimit::new(1);
+        for i in 0..6 {
+            r.icmp_reply(false, t0 + Duration::from_millis(i));
+        }
+        let mut s = 1;
+        while !r.icmp_reply(true, t0 + Duration::from_secs(s)) {
+            s += 1;
+        }
+        r
+    }
+
+    /// Keyed pseudo-random drops: about `percent` % of the replies.
+    fn lossy(key: u64, i: u64, percent: u64) -> bool {
+        let z = (key ^ i).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ((z ^ (z >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 40) % 100 < percent
+    }
+
+    #[test]
+    fn random_loss_while_paced_keeps_the_pace() {
+        // 5 % of the paced probes are lost on the link, at every pace: thousands of replies
+        // later the pace is still the measured one (give or take one slow-down), where
+        // slowing on every drop would have crawled to the slowest pace.
+        let t0 = Instant::now();
+        for key in 1..=20u64 {
+            let mut r = paced_at_one_per_second(t0);
+            let measured = r.interval();
+            let mut slowest = measured;
+            let at = t0 + Duration::from_secs(100);
+            let mut drops = 0;
+            for i in 0..5000u64 {
+                let d = lossy(key, i, 5);
+                drops += u32::from(d);
+                r.icmp_reply(d, at);
+                slowest = slowest.max(r.interval());
+            }
+            assert!((150..350).contains(&drops), "key {key}: {drops} drops");
+            assert!(
+                r.interval() <= measured.mul_f64(SLOWER),
+                "key {key}: {:?} against {measured:?}",
+                r.interval()
+            );
+            assert!(
+                slowest <= measured.mul_f64(SLOWER * SLOWER),
+                "key {key}: slowed to {slowest:?} against {measured:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shortage_on_a_lossy_link_still_slows_the_pace() {
+        // The baseline learned 5 % random loss; then the target's budget shrinks and a third
+        // of the paced probes find no token: the pace slows, epoch after epoch.
+        let t0 = Instant::now();
+        let mut r = paced_at_one_per_second(t0);
+        let measured = r.interval();
+        let at = t0 + Duration::from_secs(100);
+        for i in 0..400u64 {
+            r.icmp_reply(lossy(3, i, 5), at);
+        }
+        assert!(r.interval() <= measured.mul_f64(SLOWER));
+        for i in 0..5 * u64::from(EPOCH) {
+            r.icmp_reply(lossy(3, i, 35), at);
+        }
+        assert!(
+            r.interval() >= measured.mul_f64(1.3),
+            "{:?} against {measured:?}",
+            r.interval()
         );
     }
 
@@ -272,20 +387,18 @@ mod tests {
     #[test]
     fn slow_downs_are_bounded() {
         let t0 = Instant::now();
-        let mut r = RateLimit::new(1);
-        for i in 0..6 {
-            r.icmp_reply(false, t0 + Duration::from_millis(i));
-        }
-        let mut s = 1;
-        while !r.icmp_reply(true, t0 + Duration::from_secs(s)) {
-            s += 1;
-        }
+        let mut r = paced_at_one_per_second(t0);
         let measured = r.interval();
-        let mut at = t0 + Duration::from_secs(s);
+        let mut at = t0 + Duration::from_secs(30);
         for _ in 0..10_000 {
             at += Duration::from_secs(1);
             r.icmp_reply(true, at);
         }
+        assert!(
+            r.interval() > measured.mul_f64(SLOWEST / SLOWER),
+            "every reply a drop: {:?} vs {measured:?}",
+            r.interval()
+        );
         assert!(
             r.interval() <= measured.mul_f64(SLOWEST * SLOWER),
             "{:?} vs {measured:?}",

@@ -4,7 +4,7 @@
 //! holds the index of its verdict in a small per-host table (a host has few distinct
 //! verdicts), and only probes in flight have an entry of their own.
 
-use super::super::loss::LossMonitor;
+use super::super::loss::{Congestion, DropRate};
 use super::super::order::PortOrder;
 use super::icmp::IcmpGuard;
 use crate::result::{HostStatus, Hostname, HostnameKind};
@@ -125,7 +125,9 @@ pub(super) struct Host {
     pub rtt: RttEstimator,
     /// The host's own window (the scan's window bounds all hosts together).
     pub cwnd: CongestionWindow,
-    pub loss: LossMonitor,
+    pub loss: Congestion,
+    /// Its measured loss, which bounds the retries of its silent ports.
+    pub drops: DropRate,
     pub icmp: IcmpGuard,
     /// Source addresses it is reached from, and the next one to use.
     pub sources: u8,
