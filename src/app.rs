@@ -254,7 +254,14 @@ fn run(
         &config.excludes,
         &scans
             .iter()
-            .map(|s| format!("{}/{}/{}", s.scan_type, s.protocol.as_str(), s.ports.to_ranges()))
+            .map(|s| {
+                format!(
+                    "{}/{}/{}",
+                    s.scan_type,
+                    s.protocol.as_str(),
+                    s.ports.to_ranges()
+                )
+            })
             .collect::<Vec<_>>(),
         &format!("{:?}", config.discovery),
     );
@@ -377,9 +384,16 @@ fn resume_scan(
         )));
     }
     let saved = resume::load(path).map_err(|e| usage(e.into()))?;
-    let mut again = vec![args.first().cloned().unwrap_or_else(|| "scanfw".to_string())];
+    let mut again = vec![args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "scanfw".to_string())];
     again.extend(saved.args.iter().cloned());
-    if !saved.args.iter().any(|a| a == "--state" || a.starts_with("--state=")) {
+    if !saved
+        .args
+        .iter()
+        .any(|a| a == "--state" || a.starts_with("--state="))
+    {
         again.push("--state".to_string());
         again.push(path.display().to_string());
     }

@@ -375,6 +375,9 @@ fn table_names_the_scopes_after_the_start_line() {
     );
     let l = lines(&out);
     assert!(l[0].starts_with("Starting scanfw"), "{out}");
-    assert_eq!(l[1], "Scope: audit.toml:4 (allow 198.18.0.0/24; deny 198.18.0.1)");
+    assert_eq!(
+        l[1],
+        "Scope: audit.toml:4 (allow 198.18.0.0/24; deny 198.18.0.1)"
+    );
     assert_eq!(l[2], "Scope: scope.toml:1 (allow 198.18.0.0/15)");
 }
