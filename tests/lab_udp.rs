@@ -7,8 +7,8 @@ mod lab;
 
 // UDP-scan (`-sU`) tests against the network-namespace lab (tests/lab, docs/lab.md,
 // "UDP"): full range over both families, a target that rate-limits its ICMP errors (one
-// and three scanner source addresses, and --defeat-icmp-ratelimit), and a mixed SYN + UDP
-// run with XML output.
+// and three scanner source addresses, and --defeat-icmp-ratelimit), a mixed SYN + UDP run
+// with XML output, and the rate-limited target behind a 5 % lossy link.
 //
 // Needs root, `ip`, `nft`; (f) also `xmllint` and nmap's DTD, the ignored ground-truth
 // test nmap. Without them the tests print `SKIP (lab unavailable): ...` and pass, except

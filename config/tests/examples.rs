@@ -5,7 +5,7 @@ use std::path::Path;
 
 const KNOWN: Known<'static> = Known {
     techniques: &["connect"],
-    reporters: &["table", "json", "xml"],
+    reporters: &["table", "json", "xml", "junit"],
     discovery: &["icmp-echo", "icmp-timestamp", "tcp-ack", "tcp-syn", "udp"],
 };
 
@@ -63,6 +63,28 @@ fn audit_web_is_what_it_says() {
             "{path:?}"
         );
     }
+}
+
+#[test]
+fn the_tier_audits_have_scope_groups_and_rules() {
+    for (name, rules) in [("audit-web.toml", 2), ("audit-db.toml", 3)] {
+        let l = example(name);
+        assert_eq!(l.scopes.len(), 1, "{name}: a scope");
+        let expect = l.expect.unwrap_or_else(|| panic!("{name}: rules"));
+        assert_eq!(expect.len(), rules, "{name}");
+    }
+    let db = example("audit-db.toml");
+    let rules = db.expect.expect("rules");
+    assert!(rules[0].matches("198.18.1.10".parse().expect("ip")));
+    assert_eq!(rules[2].up, Some(false));
+    assert!(db.state.is_some_and(|p| p.ends_with("reports/db-audit.state")));
+    let formats: Vec<_> = db
+        .outputs
+        .expect("outputs")
+        .iter()
+        .map(|o| o.format.clone())
+        .collect();
+    assert_eq!(formats, ["table", "json", "junit"]);
 }
 
 #[test]

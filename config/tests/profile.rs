@@ -56,6 +56,7 @@ defeat_icmp_ratelimit = true
 fallback = false
 privileges = "unprivileged"
 baseline = "reports/last.json"
+state = "audit.state"
 
 [timing]
 template = 4
@@ -140,6 +141,7 @@ format = "table"
         ]),
         scopes: Vec::new(),
         baseline: Some(PathBuf::from("/etc/scanfw/reports/last.json")),
+        state: Some(PathBuf::from("/etc/scanfw/audit.state")),
         expect: None,
         seed: Some(42),
         source_ip: Some(vec![
