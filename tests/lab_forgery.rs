@@ -121,7 +121,7 @@ fn syn_under_fire(family: Family) {
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("syn.json");
     let list = TCP_PORTS.map(|p| p.to_string()).join(",");
-    let args = ["-sS", "-p", &list, "--min-rtt-timeout", "1500ms"];
+    let args = ["-sS", "-p", &list, "--min-rtt-timeout", "2500ms"];
     let (text, during) = scan_under_fire(&lab, family, &args, frames, &json);
     assert!(
         during >= 1,
@@ -156,7 +156,7 @@ fn udp_under_fire(family: Family) {
     let dir = tempfile::tempdir().expect("tempdir");
     let json = dir.path().join("udp.json");
     let list = UDP_PORTS.map(|p| p.to_string()).join(",");
-    let args = ["-sU", "-p", &list, "--min-rtt-timeout", "1500ms"];
+    let args = ["-sU", "-p", &list, "--min-rtt-timeout", "2500ms"];
     let (text, during) = scan_under_fire(&lab, family, &args, frames, &json);
     assert!(
         during >= 1,
