@@ -14,8 +14,6 @@ use std::time::Duration;
 
 /// Receive buffer asked for: replies to a fast scan arrive in bursts.
 const RECV_BUFFER: usize = 8 << 20;
-/// Send buffer asked for on the header-included send sockets.
-const SEND_BUFFER: usize = 4 << 20;
 
 /// A packet as received: source, destination, TTL/hop limit, protocol and payload range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,14 +98,9 @@ impl RawSocket {
         let domain = if v6 { Domain::IPV6 } else { Domain::IPV4 };
         let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(libc::IPPROTO_RAW)))?;
         sock.set_nonblocking(true)?;
-        // A fast scan sends in bursts: room for them (not fatal where refused).
-        let _ = sock.set_send_buffer_size(SEND_BUFFER);
-        let _ = setsockopt_int(
-            &sock,
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUFFORCE,
-            SEND_BUFFER as libc::c_int,
-        );
+        // The kernel's default send buffer: when it is full, sending fails with ENOBUFS or
+        // EAGAIN and the scheduler backs off, instead of the packets being dropped further
+        // down (a larger buffer only moves the overflow to the receiving side's backlog).
         sock.attach_filter(&[socket2::SockFilter::new(0x06, 0, 0, 0)])?;
         Ok(RawSocket {
             sock,
