@@ -351,10 +351,7 @@ fn run(
         }
         None => None,
     };
-    let job = match remaining {
-        Some(targets) => Some(engine::ScanJob { targets, ..job }),
-        None => None,
-    };
+    let job = remaining.map(|targets| engine::ScanJob { targets, ..job });
     runtime.block_on(scan(
         job,
         start,
@@ -457,6 +454,8 @@ fn send_failure(notice: &str) -> Option<&str> {
         .map(|(why, _)| why)
 }
 
+// One run's parts, each from a different stage of `run`; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 async fn scan(
     job: Option<engine::ScanJob>,
     start: ScanStart,

@@ -322,7 +322,7 @@ fn lab_audit_baseline_new_open_exit_3_and_diff_agrees() {
             &t,
         ];
         let r = lab
-            .run_in_scanner_timeout("nmap", &args, Duration::from_secs(120))
+            .run_in_scanner_timeout("nmap", args, Duration::from_secs(120))
             .unwrap_or_else(|e| panic!("running nmap: {e}"));
         assert!(r.success(), "nmap: {}", r.stderr);
         baselines.push(path("nmap.xml"));

@@ -342,7 +342,7 @@ fn d_dns_server_names() {
     assert!(!named.is_empty(), "no named host in the /24");
     for fam in [Family::V4, Family::V6] {
         let a = b.addr(named[0], fam).to_string();
-        let name = b.name(named[0]).unwrap();
+        let name = b.name(named[0]).expect("a named host");
         let line = getent(&lab, &a).unwrap_or_else(|| panic!("getent hosts {a}: not found"));
         assert!(
             line.split_whitespace().nth(1) == Some(name.as_str()),
@@ -363,7 +363,7 @@ fn d_dns_server_names() {
         );
     }
     // Forward: the name gives both addresses (getent ahosts lists A and AAAA).
-    let name = b.name(named[0]).unwrap();
+    let name = b.name(named[0]).expect("a named host");
     let r = lab
         .run_in_scanner("getent", ["ahosts", &name])
         .expect("getent ahosts");
@@ -502,7 +502,7 @@ fn z_block16_with_dns_builds() {
     let a = b.addr(last, Family::V4).to_string();
     let line = getent(&lab, &a).unwrap_or_else(|| panic!("getent hosts {a}: not found"));
     assert!(
-        line.ends_with(&b.name(last).unwrap()),
+        line.ends_with(&b.name(last).expect("a named host")),
         "getent hosts {a}: {line}"
     );
 }

@@ -16,8 +16,11 @@ use std::time::Instant;
 
 const SCANFW: &str = env!("CARGO_BIN_EXE_scanfw");
 
-/// Per host address: its ports as (protocol, port, state, reason); plus the host counts.
-fn summary(path: &Path) -> (BTreeMap<String, Vec<(String, u64, String, String)>>, Value) {
+/// Per host address: its ports as (protocol, port, state, reason).
+type Hosts = BTreeMap<String, Vec<(String, u64, String, String)>>;
+
+/// The hosts of a JSON report, and its host counts.
+fn summary(path: &Path) -> (Hosts, Value) {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("json")).expect("valid JSON");
     let mut hosts = BTreeMap::new();

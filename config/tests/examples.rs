@@ -77,7 +77,9 @@ fn the_tier_audits_have_scope_groups_and_rules() {
     let rules = db.expect.expect("rules");
     assert!(rules[0].matches("198.18.1.10".parse().expect("ip")));
     assert_eq!(rules[2].up, Some(false));
-    assert!(db.state.is_some_and(|p| p.ends_with("reports/db-audit.state")));
+    assert!(db
+        .state
+        .is_some_and(|p| p.ends_with("reports/db-audit.state")));
     let formats: Vec<_> = db
         .outputs
         .expect("outputs")
