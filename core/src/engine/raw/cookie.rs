@@ -14,6 +14,25 @@ const PORT_SPAN: u16 = 27000;
 /// Every source port a probe can have: replies go to one of these.
 pub const LOCAL_PORTS: (u16, u16) = (BASE_PORT, BASE_PORT + PORT_SPAN - 1 + MAX_TRY as u16);
 
+/// What one transmission carried: its try, cookie and IP-header tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// The try (0-15).
+    pub try_no: u8,
+    /// The cookie (the try in its low four bits).
+    pub cookie: u32,
+    /// The IPv4 identification or IPv6 flow label.
+    pub tag: u32,
+}
+
+impl Sent {
+    /// Whether `value` carries the cookie's bits `mask`; a mask without the four try bits
+    /// cannot name a try and proves nothing.
+    pub fn echoes(&self, value: u32, mask: u32) -> bool {
+        mask & 0xF == 0xF && (self.cookie ^ value) & mask == 0
+    }
+}
+
 /// The per-scan secret.
 #[derive(Debug, Clone, Copy)]
 pub struct CookieKey {
@@ -84,23 +103,41 @@ impl CookieKey {
     pub fn probe(&self, local: IpAddr, remote: SocketAddr, try_no: u8) -> (u32, u32) {
         let try_no = try_no.min(MAX_TRY);
         let lport = self.local_port(local, remote, try_no);
+        let s = self.sent_at(local, remote, try_no, lport);
+        (s.cookie, s.tag)
+    }
+
+    /// The keyed values of transmission `try_no`, sent from `lport` (one hash).
+    fn sent_at(&self, local: IpAddr, remote: SocketAddr, try_no: u8, lport: u16) -> Sent {
         let h = self.hash(local, remote, Some(lport));
-        let cookie = ((h as u32) & !0xF) | u32::from(try_no);
         let tag = if remote.is_ipv6() {
             ((h >> 32) as u32) & 0x000f_ffff
         } else {
             u32::from(((h >> 32) as u16).max(1))
         };
-        (cookie, tag)
+        Sent {
+            try_no,
+            cookie: ((h as u32) & !0xF) | u32::from(try_no),
+            tag,
+        }
+    }
+
+    /// What the probe of this flow sent from `lport` carried, if `lport` is one of the flow's
+    /// keyed ports: everything a reply to it is checked against, for two hashes.
+    pub fn sent(&self, local: IpAddr, remote: SocketAddr, lport: u16) -> Option<Sent> {
+        let try_no = self.try_of_port(local, remote, lport)?;
+        Some(self.sent_at(local, remote, try_no, lport))
     }
 
     /// The try an echoed cookie names, if it is genuine for this flow and source port.
+    #[cfg(test)]
     pub fn verify(&self, local: IpAddr, remote: SocketAddr, lport: u16, echoed: u32) -> Option<u8> {
         self.verify_bits(local, remote, lport, echoed, u32::MAX)
     }
 
     /// The try named by a reply that echoes the bits `mask` of the cookie, if they are genuine.
     /// A mask without the four try bits cannot name a try and verifies nothing.
+    #[cfg(test)]
     pub fn verify_bits(
         &self,
         local: IpAddr,
@@ -109,15 +146,13 @@ impl CookieKey {
         value: u32,
         mask: u32,
     ) -> Option<u8> {
-        if mask & 0xF != 0xF {
-            return None;
-        }
-        let try_no = self.try_of_port(local, remote, lport)?;
-        ((self.cookie(local, remote, try_no) ^ value) & mask == 0).then_some(try_no)
+        let s = self.sent(local, remote, lport)?;
+        s.echoes(value, mask).then_some(s.try_no)
     }
 
     /// Whether `tag`, read from the IP header an ICMP error quotes, is the one transmission
     /// `try_no` of the flow was sent with.
+    #[cfg(test)]
     pub fn verify_tag(&self, local: IpAddr, remote: SocketAddr, try_no: u8, tag: u32) -> bool {
         self.probe(local, remote, try_no).1 == tag
     }
@@ -136,6 +171,7 @@ impl CookieKey {
     }
 
     /// The try an answer to a challenge names, if the challenge cookie it echoes is genuine.
+    #[cfg(test)]
     pub fn verify_answer(
         &self,
         local: IpAddr,

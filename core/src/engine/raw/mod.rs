@@ -586,22 +586,21 @@ impl<'a> Driver<'a> {
         // `Err` when the local port is a keyed port of the flow but the rest of the proof
         // fails; `Ok(None)` when it names none of our probes at all.
         let verify = |local: IpAddr| -> Result<Option<(IpAddr, u8)>, ()> {
-            let Some(port_try) = key.try_of_port(local, m.target, m.local_port) else {
+            let Some(sent) = key.sent(local, m.target, m.local_port) else {
                 return Ok(None);
             };
-            let try_no = match m.echo {
-                Echo::Cookie(c) => key.verify(local, m.target, m.local_port, c),
-                Echo::Stamp { value, mask } => {
-                    key.verify_bits(local, m.target, m.local_port, value, mask)
-                }
-                Echo::Answer(c) => key.verify_answer(local, m.target, m.local_port, c),
-                Echo::Flow { .. } | Echo::Challenge { .. } => Some(port_try),
-            }
-            .ok_or(())?;
+            let proven = match m.echo {
+                Echo::Cookie(c) => sent.echoes(c, u32::MAX),
+                Echo::Stamp { value, mask } => sent.echoes(value, mask),
+                Echo::Answer(c) => c == key.challenge_cookie(local, m.target, sent.try_no),
+                Echo::Flow { .. } | Echo::Challenge { .. } => true,
+            };
             // An ICMP error must also quote the IP header the probe was sent with.
-            match r.tag {
-                Some(tag) if !key.verify_tag(local, m.target, try_no, tag) => Err(()),
-                _ => Ok(Some((local, try_no))),
+            let quoted = r.tag.is_none_or(|tag| tag == sent.tag);
+            if proven && quoted {
+                Ok(Some((local, sent.try_no)))
+            } else {
+                Err(())
             }
         };
         let v4 = m.target.is_ipv4();
