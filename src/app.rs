@@ -517,11 +517,16 @@ async fn scan(
             up += 1;
             outputs.host(host.clone());
         }
-        for addr in saved.down.iter() {
-            progress.host_done();
-            audit.observe(&resume::down_host(addr));
-            down += 1;
+        // Down hosts are only counted, unless an audit judges them (a sparse /8 holds
+        // millions).
+        if audit.is_active() {
+            for addr in saved.down.iter() {
+                audit.observe(&resume::down_host(addr));
+            }
         }
+        let n = u64::try_from(saved.down.len()).unwrap_or(u64::MAX);
+        progress.hosts_done(n);
+        down += n;
     }
     let mut first_failure: Option<String> = None;
     let mut lookups = FuturesUnordered::new();

@@ -4,7 +4,7 @@
 //! written.
 
 use crate::baseline::RunBaseline;
-use scanfw_core::audit::{AuditReport, Auditor, ExpectRule, RuleOutcome};
+use scanfw_core::audit::{AuditReport, Auditor, ExpectRule, Finding, RuleOutcome};
 use scanfw_core::{HostResult, ScanTypeInfo};
 use std::collections::BTreeSet;
 
@@ -28,6 +28,11 @@ impl RunAudit {
             rules: (!rules.is_empty()).then(|| Auditor::new(rules.to_vec(), scans)),
             baseline,
         }
+    }
+
+    /// Whether it judges anything (rules or a baseline).
+    pub fn is_active(&self) -> bool {
+        self.rules.is_some() || self.baseline.is_some()
     }
 
     /// A host is final (up or down, before down hosts are dropped from the outputs).
@@ -57,9 +62,7 @@ impl RunAudit {
             rules: Vec::new(),
         });
         report.findings.extend(found);
-        report.findings.sort_by(|a, b| {
-            (a.host, a.protocol, a.port, a.kind).cmp(&(b.host, b.protocol, b.port, b.kind))
-        });
+        Finding::sort(&mut report.findings);
         report.rules.push(RuleOutcome { rule, hosts });
         let checked: BTreeSet<_> = report.rules.iter().flat_map(|r| r.hosts.iter()).collect();
         report.checked_hosts = checked.len() as u64;

@@ -56,7 +56,12 @@ impl Progress {
 
     /// A host finished.
     pub fn host_done(&self) {
-        self.hosts_done.set(self.hosts_done.get() + 1);
+        self.hosts_done(1);
+    }
+
+    /// `n` hosts are final at once (a resumed scan's stored ones).
+    pub fn hosts_done(&self, n: u64) {
+        self.hosts_done.set(self.hosts_done.get().saturating_add(n));
         if let (Some(bar), Some(h)) = (&self.bar, self.hosts) {
             bar.set_message(format!("{}/{h} hosts", self.hosts_done.get()));
         }

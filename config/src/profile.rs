@@ -213,9 +213,9 @@ impl<'de> Deserialize<'de> for OutputList {
 /// `/dev/zero`) is refused, and only this much of it is read.
 pub const MAX_PROFILE: u64 = 1 << 20;
 
-/// Reads and parses the profile at `path` (at most [`MAX_PROFILE`] bytes).
-pub fn load_profile(path: &Path, known: &Known<'_>) -> Result<Layer, ConfigError> {
-    let text = read_bounded(path, MAX_PROFILE).map_err(|e| ConfigError::ReadProfile {
+/// Reads a profile or scope file, at most [`MAX_PROFILE`] bytes.
+fn read_profile(path: &Path) -> Result<String, ConfigError> {
+    read_bounded(path, MAX_PROFILE).map_err(|e| ConfigError::ReadProfile {
         path: path.display().to_string(),
         detail: match e {
             Bounded::Io(e) => e.to_string(),
@@ -224,23 +224,17 @@ pub fn load_profile(path: &Path, known: &Known<'_>) -> Result<Layer, ConfigError
                 MAX_PROFILE >> 20
             ),
         },
-    })?;
-    parse_profile(&text, path, known)
+    })
+}
+
+/// Reads and parses the profile at `path` (at most [`MAX_PROFILE`] bytes).
+pub fn load_profile(path: &Path, known: &Known<'_>) -> Result<Layer, ConfigError> {
+    parse_profile(&read_profile(path)?, path, known)
 }
 
 /// Reads a scope file (`--scope FILE`): a profile holding only a `[scope]` table.
 pub fn load_scope(path: &Path) -> Result<ScopeSpec, ConfigError> {
-    let text = read_bounded(path, MAX_PROFILE).map_err(|e| ConfigError::ReadProfile {
-        path: path.display().to_string(),
-        detail: match e {
-            Bounded::Io(e) => e.to_string(),
-            Bounded::TooLarge => format!(
-                "it is larger than {} MiB, the limit for profiles",
-                MAX_PROFILE >> 20
-            ),
-        },
-    })?;
-    parse_scope(&text, path)
+    parse_scope(&read_profile(path)?, path)
 }
 
 /// Parses scope-file text (see [`load_scope`]); `origin` names the file in messages.

@@ -33,15 +33,22 @@ pub struct Scope {
     deny: Vec<Item>,
 }
 
-/// Parses one scope entry; a host name gives one entry per address it resolves to.
-fn entries(spec: &str) -> Result<Vec<Item>, TargetError> {
-    let spec = spec.trim();
+/// An entry's host part and prefix, and whether it is a host name (resolved when the scope
+/// is built) rather than an address, block or octet range (checked by the target parser).
+fn split(spec: &str) -> (&str, Option<&str>, bool) {
     let (host, prefix) = match spec.split_once('/') {
         Some((h, p)) => (h, Some(p)),
         None => (spec, None),
     };
     let literal = host.parse::<IpAddr>().is_ok() || host.contains(':') || is_octet_form(host);
-    if literal || !is_host_name(host) {
+    (host, prefix, !literal && is_host_name(host))
+}
+
+/// Parses one scope entry; a host name gives one entry per address it resolves to.
+fn entries(spec: &str) -> Result<Vec<Item>, TargetError> {
+    let spec = spec.trim();
+    let (host, prefix, name) = split(spec);
+    if !name {
         return Ok(vec![parse(spec)?]);
     }
     let prefix = match prefix {
@@ -126,12 +133,8 @@ impl Scope {
     /// as targets take them, or a well-formed host name (with an optional prefix).
     pub fn check_entry(spec: &str) -> Result<(), TargetError> {
         let spec = spec.trim();
-        let (host, prefix) = match spec.split_once('/') {
-            Some((h, p)) => (h, Some(p)),
-            None => (spec, None),
-        };
-        let literal = host.parse::<IpAddr>().is_ok() || host.contains(':') || is_octet_form(host);
-        if literal || !is_host_name(host) {
+        let (_, prefix, name) = split(spec);
+        if !name {
             return parse(spec).map(|_| ());
         }
         match prefix.map(str::parse::<u8>) {

@@ -66,7 +66,6 @@ impl Ranges {
     }
 
     /// Number of addresses (saturating).
-    #[cfg(test)]
     pub fn len(&self) -> u128 {
         self.v4
             .iter()

@@ -230,9 +230,7 @@ impl Auditor {
     /// compliant, whatever it found, since hosts not reached were not checked.
     pub fn finish(self, complete: bool) -> AuditReport {
         let mut findings = self.findings;
-        findings.sort_by(|a, b| {
-            (a.host, a.protocol, a.port, a.kind).cmp(&(b.host, b.protocol, b.port, b.kind))
-        });
+        Finding::sort(&mut findings);
         AuditReport {
             compliant: complete && findings.is_empty(),
             findings,

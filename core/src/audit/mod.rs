@@ -142,6 +142,13 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The order findings are reported in: host, protocol, port, kind.
+    pub fn sort(findings: &mut [Finding]) {
+        findings.sort_by(|a, b| {
+            (a.host, a.protocol, a.port, a.kind).cmp(&(b.host, b.protocol, b.port, b.kind))
+        });
+    }
+
     /// `22/tcp`, or `-` for a finding about the host.
     pub fn port_label(&self) -> String {
         match (self.port, self.protocol) {
