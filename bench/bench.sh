@@ -50,18 +50,11 @@ lab() {
   ip -n "$S" route add 198.18.1.0/24 dev veth0
   split_cpus "$S" "$T"
   refuse_default_routes bench "$S" "$T"
-  ip netns exec "$T" nft -f - <<'NFT'
+  ip netns exec "$T" nft -f - <<NFT
 table inet sfwbench {
   chain input {
     type filter hook input priority 0; policy accept;
-    tcp dport { 135, 139, 4444, 60000 } drop
-    meta nfproto ipv4 tcp dport { 23, 3389, 40000 } reject with icmp type admin-prohibited
-    meta nfproto ipv6 tcp dport { 23, 3389, 40000 } reject with icmpv6 type admin-prohibited
-    meta nfproto ipv4 tcp dport { 25, 45000 } reject with icmp type host-unreachable
-    meta nfproto ipv6 tcp dport { 25, 45000 } reject with icmpv6 type addr-unreachable
-    tcp dport { 110, 55555 } reject with tcp reset
-    meta nfproto ipv4 tcp dport 111 reject with icmp type port-unreachable
-    meta nfproto ipv6 tcp dport 111 reject with icmpv6 type port-unreachable
+$(tcp_layout_rules)
   }
 }
 NFT

@@ -50,3 +50,18 @@ veth_lab() {
   ip -n "$s" addr add fd00:5ca0::1/64 dev veth0 nodad
   ip -n "$t" addr add fd00:5ca0::2/64 dev veth0 nodad
 }
+
+# The benchmark target's TCP firewall rules, one nft statement per line (bench/accuracy.py
+# knows the layout): DROP, the ICMP rejects and the TCP resets, in both families.
+tcp_layout_rules() {
+  cat <<'NFT'
+    tcp dport { 135, 139, 4444, 60000 } drop
+    meta nfproto ipv4 tcp dport { 23, 3389, 40000 } reject with icmp type admin-prohibited
+    meta nfproto ipv6 tcp dport { 23, 3389, 40000 } reject with icmpv6 type admin-prohibited
+    meta nfproto ipv4 tcp dport { 25, 45000 } reject with icmp type host-unreachable
+    meta nfproto ipv6 tcp dport { 25, 45000 } reject with icmpv6 type addr-unreachable
+    tcp dport { 110, 55555 } reject with tcp reset
+    meta nfproto ipv4 tcp dport 111 reject with icmp type port-unreachable
+    meta nfproto ipv6 tcp dport 111 reject with icmpv6 type port-unreachable
+NFT
+}
