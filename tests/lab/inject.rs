@@ -169,41 +169,135 @@ pub fn sweep(e: &Ends, kinds: &[Forgery], ports: &[u16], seed: u64) -> Vec<Vec<u
 }
 
 /// A thread sending forged frames in the target namespace until stopped.
+/// A thread inside a namespace with an `AF_PACKET` socket, stopped (and joined) when it is
+/// finished or dropped: what [`Spray`], [`SplitResponder`] and [`Capture`] run on.
+#[derive(Debug)]
+struct Worker<T> {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<T, String>>>,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    /// Enters `netns` on a new thread, opens an `AF_PACKET` socket (bound to `iface` if given;
+    /// receiving every protocol, with a 50 ms receive timeout, if `receive`) and runs `body`
+    /// with it and the stop flag. Returns once the socket is open, or with why it is not.
+    fn start(
+        netns: &str,
+        iface: Option<&str>,
+        receive: bool,
+        body: impl FnOnce(libc::c_int, &AtomicBool) -> T + Send + 'static,
+    ) -> Result<Worker<T>, String> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        let (netns, iface) = (netns.to_string(), iface.map(str::to_string));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let fd =
+                match enter_netns(&netns).and_then(|()| packet_socket(iface.as_deref(), receive)) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.clone()));
+                        return Err(e);
+                    }
+                };
+            let _ = ready_tx.send(Ok(()));
+            let out = body(fd, &s);
+            // SAFETY: the descriptor is ours and closed once.
+            unsafe { libc::close(fd) };
+            Ok(out)
+        });
+        ready_rx
+            .recv()
+            .map_err(|e| format!("lab packet thread: {e}"))??;
+        Ok(Worker {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the thread and returns what its body returned.
+    fn finish(mut self) -> Result<T, String> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err("lab packet thread panicked".to_string()),
+            None => Err("lab packet thread already stopped".to_string()),
+        }
+    }
+}
+
+impl<T> Drop for Worker<T> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A thread sending forged frames in the target namespace until stopped.
 #[derive(Debug)]
 pub struct Spray {
-    stop: Arc<AtomicBool>,
     sweeps: Arc<AtomicU64>,
-    thread: Option<JoinHandle<Result<u64, String>>>,
+    worker: Worker<u64>,
 }
 
 fn last_err(what: &str) -> String {
     format!("{what}: {}", std::io::Error::last_os_error())
 }
 
-fn packet_socket(iface: &str) -> Result<libc::c_int, String> {
-    // SAFETY: plain syscalls with valid arguments; the name is NUL-terminated.
+/// An `AF_PACKET` socket: bound to `iface` when given, and when `receive`, for every protocol
+/// with a 50 ms receive timeout (so its thread sees its stop flag); otherwise send-only.
+fn packet_socket(iface: Option<&str>, receive: bool) -> Result<libc::c_int, String> {
+    let protocol = if receive {
+        (libc::ETH_P_ALL as u16).to_be()
+    } else {
+        0
+    };
+    // SAFETY: plain syscalls with valid arguments; the name is NUL-terminated; `sll` and `tv`
+    // are live for the calls that read them.
     unsafe {
-        let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0);
+        let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, i32::from(protocol));
         if fd < 0 {
             return Err(last_err("socket(AF_PACKET)"));
         }
-        let name = std::ffi::CString::new(iface).map_err(|e| e.to_string())?;
-        let index = libc::if_nametoindex(name.as_ptr());
-        if index == 0 {
-            libc::close(fd);
-            return Err(last_err(&format!("if_nametoindex({iface})")));
+        if let Some(iface) = iface {
+            let name = std::ffi::CString::new(iface).map_err(|e| e.to_string())?;
+            let index = libc::if_nametoindex(name.as_ptr());
+            if index == 0 {
+                libc::close(fd);
+                return Err(last_err(&format!("if_nametoindex({iface})")));
+            }
+            let mut sll: libc::sockaddr_ll = std::mem::zeroed();
+            sll.sll_family = libc::AF_PACKET as u16;
+            sll.sll_protocol = protocol;
+            sll.sll_ifindex = index as i32;
+            let rc = libc::bind(
+                fd,
+                (&sll as *const libc::sockaddr_ll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            );
+            if rc != 0 {
+                libc::close(fd);
+                return Err(last_err("bind(AF_PACKET)"));
+            }
         }
-        let mut sll: libc::sockaddr_ll = std::mem::zeroed();
-        sll.sll_family = libc::AF_PACKET as u16;
-        sll.sll_ifindex = index as i32;
-        let rc = libc::bind(
-            fd,
-            (&sll as *const libc::sockaddr_ll).cast(),
-            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        );
-        if rc != 0 {
-            libc::close(fd);
-            return Err(last_err("bind(AF_PACKET)"));
+        if receive {
+            let tv = libc::timeval {
+                tv_sec: 0,
+                tv_usec: 50_000,
+            };
+            let rc = libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+            if rc != 0 {
+                libc::close(fd);
+                return Err(last_err("SO_RCVTIMEO"));
+            }
         }
         Ok(fd)
     }
@@ -212,24 +306,13 @@ fn packet_socket(iface: &str) -> Result<libc::c_int, String> {
 impl Spray {
     /// Starts sending `frames` on `iface` in namespace `netns`, sweep after sweep.
     pub fn start(netns: &str, iface: &str, frames: Vec<Vec<u8>>) -> Result<Spray, String> {
-        let stop = Arc::new(AtomicBool::new(false));
         let sweeps = Arc::new(AtomicU64::new(0));
-        let (s, w) = (Arc::clone(&stop), Arc::clone(&sweeps));
-        let (netns, iface) = (netns.to_string(), iface.to_string());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let fd = match enter_netns(&netns).and_then(|()| packet_socket(&iface)) {
-                Ok(fd) => fd,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.clone()));
-                    return Err(e);
-                }
-            };
-            let _ = ready_tx.send(Ok(()));
+        let w = Arc::clone(&sweeps);
+        let worker = Worker::start(netns, Some(iface), false, move |fd, stop| {
             let mut sent = 0u64;
             'outer: loop {
                 for f in &frames {
-                    if s.load(Ordering::Relaxed) {
+                    if stop.load(Ordering::Relaxed) {
                         break 'outer;
                     }
                     // SAFETY: a valid buffer and length on an open socket.
@@ -240,18 +323,9 @@ impl Spray {
                 }
                 w.fetch_add(1, Ordering::Relaxed);
             }
-            // SAFETY: the descriptor is ours and closed once.
-            unsafe { libc::close(fd) };
-            Ok(sent)
-        });
-        ready_rx
-            .recv()
-            .map_err(|e| format!("spray thread: {e}"))??;
-        Ok(Spray {
-            stop,
-            sweeps,
-            thread: Some(thread),
-        })
+            sent
+        })?;
+        Ok(Spray { sweeps, worker })
     }
 
     /// Full passes over the frames so far.
@@ -260,22 +334,8 @@ impl Spray {
     }
 
     /// Stops the thread; returns the frames sent.
-    pub fn stop(mut self) -> Result<u64, String> {
-        self.stop.store(true, Ordering::Relaxed);
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err("spray thread panicked".to_string()),
-            None => Ok(0),
-        }
-    }
-}
-
-impl Drop for Spray {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    pub fn stop(self) -> Result<u64, String> {
+        self.worker.finish()
     }
 }
 
@@ -308,9 +368,8 @@ pub fn veth_mac(netns: &str) -> Result<[u8; 6], String> {
 /// Without `complete`, it behaves as a forger would: the SYN comes, the proof never does.
 #[derive(Debug)]
 pub struct SplitResponder {
-    stop: Arc<AtomicBool>,
     answered: Arc<AtomicU64>,
-    thread: Option<JoinHandle<Result<(), String>>>,
+    _worker: Worker<()>,
 }
 
 /// Our sequence number in the split handshake's SYN.
@@ -370,53 +429,11 @@ impl SplitResponder {
         port: u16,
         complete: bool,
     ) -> Result<SplitResponder, String> {
-        let stop = Arc::new(AtomicBool::new(false));
         let answered = Arc::new(AtomicU64::new(0));
-        let (s, a) = (Arc::clone(&stop), Arc::clone(&answered));
-        let (netns, iface) = (netns.to_string(), iface.to_string());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let fd = match enter_netns(&netns).and_then(|()| packet_socket(&iface)) {
-                Ok(fd) => fd,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.clone()));
-                    return Err(e);
-                }
-            };
-            // Receive every protocol from now on (the socket was bound for sending only).
-            let all = (libc::ETH_P_ALL as u16).to_be();
-            // SAFETY: valid sockaddr_ll for bind, a live timeval for setsockopt.
-            let ok = unsafe {
-                let mut sll: libc::sockaddr_ll = std::mem::zeroed();
-                sll.sll_family = libc::AF_PACKET as u16;
-                sll.sll_protocol = all;
-                let name = std::ffi::CString::new(iface.as_str()).map_err(|e| e.to_string())?;
-                sll.sll_ifindex = libc::if_nametoindex(name.as_ptr()) as i32;
-                let tv = libc::timeval {
-                    tv_sec: 0,
-                    tv_usec: 50_000,
-                };
-                libc::bind(
-                    fd,
-                    (&sll as *const libc::sockaddr_ll).cast(),
-                    std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-                ) == 0
-                    && libc::setsockopt(
-                        fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_RCVTIMEO,
-                        (&tv as *const libc::timeval).cast(),
-                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-                    ) == 0
-            };
-            if !ok {
-                let e = last_err("AF_PACKET receive setup");
-                let _ = ready_tx.send(Err(e.clone()));
-                return Err(e);
-            }
-            let _ = ready_tx.send(Ok(()));
+        let a = Arc::clone(&answered);
+        let worker = Worker::start(netns, Some(iface), true, move |fd, stop| {
             let mut buf = vec![0u8; 65536];
-            while !s.load(Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 // SAFETY: a valid buffer and length on an open socket.
                 let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
                 let Ok(n) = usize::try_from(n) else { continue };
@@ -428,17 +445,10 @@ impl SplitResponder {
                     }
                 }
             }
-            // SAFETY: the descriptor is ours and closed once.
-            unsafe { libc::close(fd) };
-            Ok(())
-        });
-        ready_rx
-            .recv()
-            .map_err(|e| format!("split responder thread: {e}"))??;
+        })?;
         Ok(SplitResponder {
-            stop,
             answered,
-            thread: Some(thread),
+            _worker: worker,
         })
     }
 
@@ -448,22 +458,12 @@ impl SplitResponder {
     }
 }
 
-impl Drop for SplitResponder {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// Every frame seen on every interface of a namespace (an `AF_PACKET` socket for all
 /// protocols), from [`Capture::start`] until [`Capture::stop`]: what the scope tests read to
 /// prove that nothing was sent to an address.
 #[derive(Debug)]
 pub struct Capture {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Result<Vec<Vec<u8>>, String>>>,
+    worker: Worker<Vec<Vec<u8>>>,
 }
 
 /// Frames kept at most (the rest are counted but dropped).
@@ -472,96 +472,36 @@ const CAPTURE_MAX: usize = 200_000;
 impl Capture {
     /// Starts capturing in namespace `netns`.
     pub fn start(netns: &str) -> Result<Capture, String> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let s = Arc::clone(&stop);
-        let netns = netns.to_string();
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let setup = enter_netns(&netns).and_then(|()| {
-                // SAFETY: plain syscalls with valid arguments.
-                unsafe {
-                    let all = i32::from((libc::ETH_P_ALL as u16).to_be());
-                    let fd = libc::socket(libc::AF_PACKET, libc::SOCK_RAW, all);
-                    if fd < 0 {
-                        return Err(last_err("socket(AF_PACKET, ETH_P_ALL)"));
-                    }
-                    let tv = libc::timeval {
-                        tv_sec: 0,
-                        tv_usec: 50_000,
-                    };
-                    libc::setsockopt(
-                        fd,
-                        libc::SOL_SOCKET,
-                        libc::SO_RCVTIMEO,
-                        (&tv as *const libc::timeval).cast(),
-                        std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-                    );
-                    Ok(fd)
-                }
-            });
-            let fd = match setup {
-                Ok(fd) => fd,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.clone()));
-                    return Err(e);
-                }
+        /// Reads one frame into `frames` (kept while under the cap); false when none came.
+        fn read(fd: libc::c_int, buf: &mut [u8], flags: i32, frames: &mut Vec<Vec<u8>>) -> bool {
+            // SAFETY: a valid buffer and length on an open socket.
+            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) };
+            let Ok(n) = usize::try_from(n) else {
+                return false;
             };
-            let _ = ready_tx.send(Ok(()));
+            if frames.len() < CAPTURE_MAX {
+                frames.push(buf[..n].to_vec());
+            }
+            true
+        }
+        let worker = Worker::start(netns, None, true, |fd, stop| {
             let mut frames = Vec::new();
             let mut buf = vec![0u8; 65536];
-            while !s.load(Ordering::Relaxed) {
-                // SAFETY: a valid buffer and length on an open socket.
-                let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-                if let Ok(n) = usize::try_from(n) {
-                    if frames.len() < CAPTURE_MAX {
-                        frames.push(buf[..n].to_vec());
-                    }
-                }
+            while !stop.load(Ordering::Relaxed) {
+                read(fd, &mut buf, 0, &mut frames);
             }
             // Whatever is still queued.
-            loop {
-                // SAFETY: as above.
-                let n = unsafe {
-                    libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT)
-                };
-                match usize::try_from(n) {
-                    Ok(n) if frames.len() < CAPTURE_MAX => frames.push(buf[..n].to_vec()),
-                    Ok(_) => {}
-                    Err(_) => break,
-                }
-            }
-            // SAFETY: the descriptor is ours and closed once.
-            unsafe { libc::close(fd) };
-            Ok(frames)
-        });
-        ready_rx
-            .recv()
-            .map_err(|e| format!("capture thread: {e}"))??;
-        Ok(Capture {
-            stop,
-            thread: Some(thread),
-        })
+            while read(fd, &mut buf, libc::MSG_DONTWAIT, &mut frames) {}
+            frames
+        })?;
+        Ok(Capture { worker })
     }
 
     /// Stops and returns the frames seen.
-    pub fn stop(mut self) -> Result<Vec<Vec<u8>>, String> {
+    pub fn stop(self) -> Result<Vec<Vec<u8>>, String> {
         // Let the last frames in flight arrive.
         std::thread::sleep(std::time::Duration::from_millis(200));
-        self.stop.store(true, Ordering::Relaxed);
-        match self.thread.take().map(|t| t.join()) {
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err("capture thread panicked".to_string()),
-            None => Ok(Vec::new()),
-        }
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.worker.finish()
     }
 }
 
